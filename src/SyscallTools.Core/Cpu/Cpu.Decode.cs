@@ -1,0 +1,187 @@
+using Iced.Intel;
+using SyscallTools.Core.Cpu.Decoding;
+using SyscallTools.Core.Memory;
+
+namespace SyscallTools.Core.Cpu;
+
+/// <summary>The decoded-block cache: each address is decoded by Iced once and re-used until its page is written.</summary>
+public sealed partial class Cpu
+{
+    private const int MaxBlockOps = 64;
+    private const int FastSize = 4096;
+    private readonly Block?[] _fast = new Block?[FastSize];
+    private readonly Dictionary<ulong, Block> _blocks = new();
+    private readonly Dictionary<ulong, List<Block>> _blocksByPage = new();
+    private readonly byte[] _fetch = new byte[16];
+    private Block? _running;
+
+    /// <summary>Native (C#) functions bound to addresses: reaching one calls it instead of decoding.</summary>
+    private readonly Dictionary<ulong, NativeFunction> _natives = new();
+
+    /// <summary>Addresses at which <see cref="Run"/> stops before executing.</summary>
+    private readonly HashSet<ulong> _stops = new();
+
+    /// <summary>Set by instructions that change how the following code must run (mode, flags, code bytes).</summary>
+    internal bool BreakBlock;
+
+    private static int FastSlot(ulong ip) => (int)((ip ^ (ip >> 12)) & (FastSize - 1));
+
+    private Block GetBlock(ulong ip)
+    {
+        var b = _fast[FastSlot(ip)];
+        if (b is null || b.Start != ip || !b.Valid || b.Mode != Mode)
+        {
+            if (!_blocks.TryGetValue(ip, out b) || b.Mode != Mode || !b.Valid)
+            {
+                if (b is not null) DropBlock(b);
+                b = DecodeBlock(ip);
+                _blocks[ip] = b;
+                for (ulong p = b.FirstPage; ; p++)
+                {
+                    if (!_blocksByPage.TryGetValue(p, out var list)) _blocksByPage[p] = list = new List<Block>();
+                    list.Add(b);
+                    var page = Memory.Find(p);
+                    if (page is not null) page.HoldsCode = true;
+                    if (p == b.LastPage) break;
+                }
+            }
+            _fast[FastSlot(ip)] = b;
+        }
+        // The fetch permission depends on CPL and the mapping; re-check only when either changed.
+        long gen = Memory.Generation + _controlEpoch;
+        if (b.CheckedCpl != Cpl || b.CheckedGeneration != gen)
+        {
+            bool user = Cpl == 3;
+            for (ulong p = b.FirstPage; ; p++)
+            {
+                ulong addr = p == b.FirstPage ? ip : p << Page.Shift;
+                Translate(addr, AccessKind.Execute, user);
+                if (p == b.LastPage) break;
+            }
+            b.CheckedCpl = Cpl;
+            b.CheckedGeneration = gen;
+        }
+        return b;
+    }
+
+    private long _controlEpoch;
+
+    /// <summary>Call after changing CR0/CR4/EFER bits that affect fetch checks.</summary>
+    internal void ControlChanged() { _controlEpoch++; BreakBlock = true; }
+
+    private Block DecodeBlock(ulong ip)
+    {
+        var mode = Mode;
+        int bitness = mode.CodeBitness();
+        bool user = Cpl == 3;
+        var ops = new List<Op>(8);
+        ulong at = ip;
+        ulong lastPage = ip >> Page.Shift;
+        while (ops.Count < MaxBlockOps)
+        {
+            if (ops.Count > 0 && (_natives.ContainsKey(at) || _stops.Contains(at))) break;
+            // Fetch up to 15 bytes, stopping where the next byte cannot be fetched.
+            int avail = 0;
+            CpuFaultException? fetchFault = null;
+            while (avail < 15)
+            {
+                ulong a = bitness == 64 ? at + (ulong)avail : (uint)(at + (ulong)avail);
+                Page page;
+                try { page = Translate(a, AccessKind.Execute, user); }
+                catch (CpuFaultException e) { fetchFault = e; break; }
+                int off = (int)(a & Page.OffsetMask);
+                int n = Math.Min(15 - avail, Page.Size - off);
+                Array.Copy(page.Data, off, _fetch, avail, n);
+                avail += n;
+            }
+            if (avail == 0)
+            {
+                if (ops.Count == 0) throw fetchFault!;
+                break;
+            }
+            var reader = new ByteArrayCodeReader(_fetch, 0, avail);
+            var decoder = Decoder.Create(bitness, reader, at, DecoderOptions.None);
+            decoder.Decode(out var insn);
+            if (decoder.LastError == DecoderError.NoMoreBytes)
+            {
+                if (fetchFault is not null)
+                {
+                    // The instruction runs into a page that cannot be fetched: the fault is on that page.
+                    if (ops.Count == 0) throw fetchFault;
+                    break;
+                }
+                insn = default; // 15 bytes without a complete instruction: too long.
+            }
+            var op = Binder.Bind(insn, bitness);
+            if (insn.Code == Code.INVALID) { op.Ip = at; op.Next = at; }
+            ops.Add(op);
+            ulong end = at + (ulong)Math.Max(insn.Length, 1) - 1;
+            lastPage = Math.Max(lastPage, end >> Page.Shift);
+            if (insn.Code == Code.INVALID || Binder.EndsBlock(insn) || op.Run == Binder.NotModelled) break;
+            at = insn.NextIP;
+            if (bitness != 64) at = (uint)at;
+            if ((at >> Page.Shift) != (ip >> Page.Shift)) break;
+        }
+        return new Block { Start = ip, Mode = mode, Ops = ops.ToArray(), FirstPage = ip >> Page.Shift, LastPage = lastPage };
+    }
+
+    private void DropBlock(Block b)
+    {
+        b.Valid = false;
+        _blocks.Remove(b.Start);
+        if (ReferenceEquals(b, _running)) BreakBlock = true;
+    }
+
+    /// <summary>A page holding decoded code was written or remapped: forget every block decoded from it.</summary>
+    private void InvalidateCodePage(Page page)
+    {
+        page.HoldsCode = false;
+        if (!_blocksByPage.Remove(page.Number, out var list)) return;
+        foreach (var b in list) DropBlock(b);
+    }
+
+    /// <summary>Forgets every decoded block (after changing natives or stop addresses).</summary>
+    public void FlushDecodeCache()
+    {
+        foreach (var b in _blocks.Values) b.Valid = false;
+        _blocks.Clear();
+        _blocksByPage.Clear();
+        Array.Clear(_fast);
+        BreakBlock = true;
+    }
+
+    public int CachedBlockCount => _blocks.Count;
+
+    /// <summary>Binds a native function to an address: when execution reaches it, the function runs instead.</summary>
+    public void BindNative(ulong address, string name, Action<Cpu> body)
+    {
+        _natives[address] = new NativeFunction(address, name, body);
+        FlushDecodeCache();
+    }
+
+    public IReadOnlyCollection<NativeFunction> Natives => _natives.Values;
+
+    public void AddStopAddress(ulong address) { _stops.Add(address); FlushDecodeCache(); }
+    public void RemoveStopAddress(ulong address) { _stops.Remove(address); FlushDecodeCache(); }
+
+    /// <summary>Decodes (without executing or caching) the instruction at an address in the current mode, for traces.</summary>
+    public string? Disassemble(ulong ip, int? bitness = null)
+    {
+        Span<byte> buf = stackalloc byte[15];
+        int avail = 0;
+        for (; avail < 15; avail++)
+        {
+            var p = Memory.Find((ip + (ulong)avail) >> Page.Shift);
+            if (p is null) break;
+            buf[avail] = p.Data[(int)((ip + (ulong)avail) & Page.OffsetMask)];
+        }
+        if (avail == 0) return null;
+        var decoder = Decoder.Create(bitness ?? Mode.CodeBitness(), new ByteArrayCodeReader(buf[..avail].ToArray()), ip);
+        decoder.Decode(out var insn);
+        if (insn.Code == Code.INVALID) return "(bad)";
+        return Assembly.Disassembler.Format(insn);
+    }
+}
+
+/// <summary>A C# function bound to an address in emulated memory.</summary>
+public sealed record NativeFunction(ulong Address, string Name, Action<Cpu> Body);

@@ -1,0 +1,141 @@
+using SyscallTools.Core.Cpu.Decoding;
+
+namespace SyscallTools.Core.Cpu;
+
+/// <summary>The interpreter loop: blocks from the decode cache, faults delivered as the hardware delivers them.</summary>
+public sealed partial class Cpu
+{
+    /// <summary>
+    /// When true (the default) a fault is delivered through the IDT as hardware does. When false the run
+    /// stops at the fault with state as it was before the faulting instruction — for testing user code
+    /// without a kernel.
+    /// </summary>
+    public bool DeliverFaults { get; set; } = true;
+
+    private bool _stopRequested;
+    private string _stopMessage = "";
+
+    /// <summary>Asks the current run to stop after the current instruction or native call.</summary>
+    public void RequestStop(string message)
+    {
+        _stopRequested = true;
+        _stopMessage = message;
+        BreakBlock = true;
+    }
+
+    /// <summary>Raised faults, most recent last, for this run (bounded).</summary>
+    public CpuFault? LastFault { get; private set; }
+
+    /// <summary>Runs until the budget is spent, HLT, a stop, an undelivered fault, or shutdown.</summary>
+    public RunResult Run(long maxInstructions, CancellationToken cancel = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(maxInstructions);
+        long executed = 0;
+        _stopRequested = false;
+        _stopMessage = "";
+        _halted = false;
+        int cancelPoll = 0;
+        while (executed < maxInstructions)
+        {
+            if (_stopRequested) return new RunResult(StopReason.Stopped, executed, null, _stopMessage);
+            if (++cancelPoll >= 4096)
+            {
+                cancelPoll = 0;
+                if (cancel.IsCancellationRequested) return new RunResult(StopReason.Cancelled, executed, null, "cancelled");
+            }
+            Op? current = null;
+            try
+            {
+                if (_stops.Contains(Rip) && executed > 0)
+                    return new RunResult(StopReason.Stopped, executed, null, $"reached stop address 0x{Rip:x}");
+                if (_natives.TryGetValue(Rip, out var native))
+                {
+                    ulong at = Rip;
+                    Observer?.NativeCall(this, at, native.Name);
+                    native.Body(this);
+                    executed++;
+                    continue;
+                }
+                var block = GetBlock(Rip);
+                _running = block;
+                BreakBlock = false;
+                var ops = block.Ops;
+                if ((FlagsRest & (RFlags.TF | RFlags.RF)) == 0 && Shadow == 0 && Observer is null)
+                {
+                    // Fast path: nothing to check between instructions.
+                    long room = maxInstructions - executed;
+                    int limit = ops.Length < room ? ops.Length : (int)room;
+                    for (int k = 0; k < limit; k++)
+                    {
+                        var op = ops[k];
+                        current = op;
+                        Rip = op.Next;
+                        op.Run(this, op);
+                        executed++;
+                        InstructionsRetired++;
+                        if (BreakBlock || Rip != op.Next) break;
+                    }
+                }
+                else
+                {
+                    var op = ops[0];
+                    current = op;
+                    StepSlow(op);
+                    executed++;
+                }
+                current = null;
+                if (_halted) return new RunResult(StopReason.Halted, executed, null, $"HLT at 0x{Rip:x}");
+            }
+            catch (CpuFaultException e)
+            {
+                var fault = e.Fault with { Rip = current?.Ip ?? Rip, Cpl = Cpl };
+                if (current is not null) Rip = current.Ip;
+                LastFault = fault;
+                Observer?.Fault(this, fault);
+                if (!DeliverFaults) return new RunResult(StopReason.Fault, executed, fault, fault.ToString());
+                if (!RaiseException(fault, Rip))
+                    return new RunResult(StopReason.Shutdown, executed, fault, "triple fault: the processor shut down");
+            }
+            finally
+            {
+                _running = null;
+            }
+        }
+        return new RunResult(StopReason.BudgetExhausted, executed, null, $"budget of {maxInstructions} instructions spent");
+    }
+
+    internal bool _halted;
+
+    /// <summary>One instruction with everything the fast path skips: TF traps, RF, shadows, the observer.</summary>
+    private void StepSlow(Op op)
+    {
+        bool trap = (FlagsRest & RFlags.TF) != 0 && (Shadow & ShadowMovSs) == 0;
+        Shadow = 0;
+        int cpl = Cpl;
+        // RF suppresses instruction breakpoints for one instruction, then clears; an instruction that
+        // loads RF (IRET, POPF) sets it again for the next one.
+        FlagsRest &= ~RFlags.RF;
+        Rip = op.Next;
+        _suppressTrap = false;
+        op.Run(this, op);
+        InstructionsRetired++;
+        Observer?.InstructionRetired(this, op.Ip, cpl);
+        if (trap && !_suppressTrap)
+        {
+            // Single-step is a trap: reported after the instruction, with RIP at the next one.
+            var fault = new CpuFault { Vector = Vector.DB, Rip = Rip, Cpl = Cpl, Reason = "single-step trap (TF)" };
+            LastFault = fault;
+            Dr6 |= Dr6Bs;
+            Observer?.Fault(this, fault);
+            if (!DeliverFaults) { _stopRequested = true; _stopMessage = "single-step trap"; return; }
+            if (!RaiseException(fault, Rip)) { _stopRequested = true; _stopMessage = "triple fault"; }
+        }
+    }
+
+    /// <summary>Set by instructions after which no single-step trap is taken (they clear TF as part of a control transfer).</summary>
+    internal bool _suppressTrap;
+
+    /// <summary>DR6 as the #DB handler reads it; BS marks a single-step trap.</summary>
+    public ulong Dr6 { get; set; }
+    public const ulong Dr6Bs = 1UL << 14;
+}

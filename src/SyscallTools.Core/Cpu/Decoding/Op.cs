@@ -1,0 +1,38 @@
+using Iced.Intel;
+
+namespace SyscallTools.Core.Cpu.Decoding;
+
+/// <summary>Executes one decoded instruction. RIP already points at the next instruction.</summary>
+internal delegate void Exec(Cpu cpu, Op op);
+
+/// <summary>A decoded instruction bound to the handler of its family, with operands resolved.</summary>
+internal sealed class Op
+{
+    public required Exec Run;
+    public Instruction I;
+    public ulong Ip;
+    public ulong Next;
+    /// <summary>Operand size in bytes (of the first operand for most instructions).</summary>
+    public byte Size;
+    public Operand A, B, C;
+    /// <summary>A per-family sub-operation selected at bind time (e.g. the condition code, the ALU operation).</summary>
+    public int Sub;
+    public Exec? Inner;
+
+    public Mnemonic Mnemonic => I.Mnemonic;
+
+    public override string ToString() => $"{Ip:x}: {I}";
+}
+
+/// <summary>A run of straight-line instructions decoded together, or a native (C#) function bound to an address.</summary>
+internal sealed class Block
+{
+    public ulong Start;
+    public CpuMode Mode;
+    public Op[] Ops = [];
+    public bool Valid = true;
+    public ulong FirstPage, LastPage;
+    /// <summary>Set when the block's code was last checked for fetch permission with this CPL and mapping generation.</summary>
+    public int CheckedCpl = -1;
+    public long CheckedGeneration = -1;
+}

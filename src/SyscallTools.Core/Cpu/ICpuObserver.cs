@@ -1,0 +1,37 @@
+namespace SyscallTools.Core.Cpu;
+
+/// <summary>Kinds of far transfer: every change of CS the CPU performs.</summary>
+public enum FarTransferKind : byte
+{
+    Syscall, Sysret, Sysenter, Sysexit, SoftwareInterrupt, Exception, Iret, TaskSwitch, FarJmp, FarCall, FarRet,
+}
+
+/// <summary>One far transfer: where from, where to, and the privilege and mode on each side.</summary>
+public sealed record FarTransfer(
+    FarTransferKind Kind,
+    string Instruction,
+    ushort FromCs, ulong FromIp, int FromCpl, CpuMode FromMode,
+    ushort ToCs, ulong ToIp, int ToCpl, CpuMode ToMode,
+    ulong ToSp, ulong ToFlags)
+{
+    public override string ToString() =>
+        $"{Instruction}: {FromCs:x}:{FromIp:x} (cpl {FromCpl}) -> {ToCs:x}:{ToIp:x} (cpl {ToCpl}, {ToMode.Describe()})";
+}
+
+/// <summary>
+/// Receives CPU events. Observation is opt-in: with no observer attached the interpreter takes its
+/// fast path and pays nothing.
+/// </summary>
+public interface ICpuObserver
+{
+    /// <summary>An instruction at <paramref name="ip"/> (cpl as before it ran) retired.</summary>
+    void InstructionRetired(Cpu cpu, ulong ip, int cpl);
+
+    void FarTransfer(Cpu cpu, FarTransfer transfer);
+
+    /// <summary>An exception was raised (before it is delivered).</summary>
+    void Fault(Cpu cpu, CpuFault fault);
+
+    /// <summary>Execution reached an address bound to a native (C#) function.</summary>
+    void NativeCall(Cpu cpu, ulong address, string name);
+}

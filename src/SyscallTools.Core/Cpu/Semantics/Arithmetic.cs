@@ -1,0 +1,362 @@
+using Iced.Intel;
+using SyscallTools.Core.Cpu.Decoding;
+
+namespace SyscallTools.Core.Cpu.Semantics;
+
+/// <summary>ADD ADC SUB SBB CMP INC DEC NEG MUL IMUL DIV IDIV XADD CMPXCHG: the integer arithmetic family.</summary>
+internal static class Arithmetic
+{
+    public static Exec? Bind(Op op)
+    {
+        bool fastRR = op.A.Kind == OperandKind.Reg && op.A.Size >= 4 && (op.B.Kind is OperandKind.Reg or OperandKind.Imm);
+        return op.Mnemonic switch
+        {
+            Mnemonic.Add => fastRR ? (op.A.Size == 4 ? AddR32 : AddR64) : Add,
+            Mnemonic.Sub => fastRR ? (op.A.Size == 4 ? SubR32 : SubR64) : Sub,
+            Mnemonic.Cmp => fastRR ? CmpR : Cmp,
+            Mnemonic.Adc => Adc,
+            Mnemonic.Sbb => Sbb,
+            Mnemonic.Inc => op.A.Kind == OperandKind.Reg && op.A.Size >= 4 ? IncR : Inc,
+            Mnemonic.Dec => op.A.Kind == OperandKind.Reg && op.A.Size >= 4 ? DecR : Dec,
+            Mnemonic.Neg => Neg,
+            Mnemonic.Mul => Mul,
+            Mnemonic.Imul => op.I.OpCount switch { 1 => Imul1, 2 => Imul2, _ => Imul3 },
+            Mnemonic.Div => Div,
+            Mnemonic.Idiv => Idiv,
+            Mnemonic.Xadd => Xadd,
+            Mnemonic.Cmpxchg => Cmpxchg,
+            Mnemonic.Cmpxchg8b => Cmpxchg8b,
+            _ => null,
+        };
+    }
+
+
+
+    // ---- fast register forms: no memory, size 4 or 8 ----
+    private static void AddR32(Cpu c, Op op)
+    {
+        ulong a = c.R[op.A.Reg], b = op.B.Kind == OperandKind.Imm ? op.B.Value : c.R[op.B.Reg], r = a + b;
+        c.R[op.A.Reg] = (uint)r;
+        c.SetLazy(LazyOp.Add, 4, a, b, r);
+    }
+
+    private static void AddR64(Cpu c, Op op)
+    {
+        ulong a = c.R[op.A.Reg], b = op.B.Kind == OperandKind.Imm ? op.B.Value : c.R[op.B.Reg], r = a + b;
+        c.R[op.A.Reg] = r;
+        c.SetLazy(LazyOp.Add, 8, a, b, r);
+    }
+
+    private static void SubR32(Cpu c, Op op)
+    {
+        ulong a = c.R[op.A.Reg], b = op.B.Kind == OperandKind.Imm ? op.B.Value : c.R[op.B.Reg], r = a - b;
+        c.R[op.A.Reg] = (uint)r;
+        c.SetLazy(LazyOp.Sub, 4, a, b, r);
+    }
+
+    private static void SubR64(Cpu c, Op op)
+    {
+        ulong a = c.R[op.A.Reg], b = op.B.Kind == OperandKind.Imm ? op.B.Value : c.R[op.B.Reg], r = a - b;
+        c.R[op.A.Reg] = r;
+        c.SetLazy(LazyOp.Sub, 8, a, b, r);
+    }
+
+    private static void CmpR(Cpu c, Op op)
+    {
+        ulong a = c.R[op.A.Reg], b = op.B.Kind == OperandKind.Imm ? op.B.Value : c.R[op.B.Reg];
+        c.SetLazy(LazyOp.Sub, op.A.Size, a, b, a - b);
+    }
+
+    private static void IncR(Cpu c, Op op)
+    {
+        bool cf = c.GetCF();
+        ulong a = c.R[op.A.Reg], r = a + 1;
+        c.WriteReg(op.A.Reg, op.A.Size, r);
+        c.SetLazy(LazyOp.Inc, op.A.Size, a, 1, r);
+        c.LzCarry = cf;
+    }
+
+    private static void DecR(Cpu c, Op op)
+    {
+        bool cf = c.GetCF();
+        ulong a = c.R[op.A.Reg], r = a - 1;
+        c.WriteReg(op.A.Reg, op.A.Size, r);
+        c.SetLazy(LazyOp.Dec, op.A.Size, a, 1, r);
+        c.LzCarry = cf;
+    }
+
+    // ---- general forms ----
+    private static void Add(Cpu c, Op op)
+    {
+        ulong a = c.ReadForUpdate(op.A, out var lin), b = c.ReadOp(op.B), r = a + b;
+        c.WriteBack(op.A, lin, r);
+        c.SetLazy(LazyOp.Add, op.Size, a, b, r);
+    }
+
+    private static void Sub(Cpu c, Op op)
+    {
+        ulong a = c.ReadForUpdate(op.A, out var lin), b = c.ReadOp(op.B), r = a - b;
+        c.WriteBack(op.A, lin, r);
+        c.SetLazy(LazyOp.Sub, op.Size, a, b, r);
+    }
+
+    private static void Cmp(Cpu c, Op op)
+    {
+        ulong a = c.ReadOp(op.A), b = c.ReadOp(op.B);
+        c.SetLazy(LazyOp.Sub, op.Size, a, b, a - b);
+    }
+
+    private static void Adc(Cpu c, Op op)
+    {
+        bool cf = c.GetCF();
+        ulong a = c.ReadForUpdate(op.A, out var lin), b = c.ReadOp(op.B), r = a + b + (cf ? 1UL : 0);
+        c.WriteBack(op.A, lin, r);
+        c.SetLazy(LazyOp.Adc, op.Size, a, b, r);
+        c.LzCarry = cf;
+    }
+
+    private static void Sbb(Cpu c, Op op)
+    {
+        bool cf = c.GetCF();
+        ulong a = c.ReadForUpdate(op.A, out var lin), b = c.ReadOp(op.B), r = a - b - (cf ? 1UL : 0);
+        c.WriteBack(op.A, lin, r);
+        c.SetLazy(LazyOp.Sbb, op.Size, a, b, r);
+        c.LzCarry = cf;
+    }
+
+    private static void Inc(Cpu c, Op op)
+    {
+        bool cf = c.GetCF();
+        ulong a = c.ReadForUpdate(op.A, out var lin), r = a + 1;
+        c.WriteBack(op.A, lin, r);
+        c.SetLazy(LazyOp.Inc, op.Size, a, 1, r);
+        c.LzCarry = cf;
+    }
+
+    private static void Dec(Cpu c, Op op)
+    {
+        bool cf = c.GetCF();
+        ulong a = c.ReadForUpdate(op.A, out var lin), r = a - 1;
+        c.WriteBack(op.A, lin, r);
+        c.SetLazy(LazyOp.Dec, op.Size, a, 1, r);
+        c.LzCarry = cf;
+    }
+
+    private static void Neg(Cpu c, Op op)
+    {
+        ulong a = c.ReadForUpdate(op.A, out var lin), r = 0 - a;
+        c.WriteBack(op.A, lin, r);
+        c.SetLazy(LazyOp.Neg, op.Size, 0, a, r);
+    }
+
+    private static void Xadd(Cpu c, Op op)
+    {
+        ulong a = c.ReadForUpdate(op.A, out var lin), b = c.ReadOp(op.B), r = a + b;
+        c.WriteBack(op.A, lin, r);
+        c.WriteOp(op.B, a);
+        c.SetLazy(LazyOp.Add, op.Size, a, b, r);
+    }
+
+    private static void Cmpxchg(Cpu c, Op op)
+    {
+        // The destination is always written (with its own value on failure), as the manual says.
+        ulong dst = c.ReadForUpdate(op.A, out var lin);
+        ulong acc = c.R[0] & Cpu.SizeMask(op.Size);
+        c.SetLazy(LazyOp.Sub, op.Size, acc, dst, acc - dst);
+        if ((acc & Cpu.SizeMask(op.Size)) == (dst & Cpu.SizeMask(op.Size))) c.WriteBack(op.A, lin, c.ReadOp(op.B));
+        else
+        {
+            c.WriteBack(op.A, lin, dst);
+            c.WriteReg(0, op.Size, dst);
+        }
+    }
+
+    private static void Cmpxchg8b(Cpu c, Op op)
+    {
+        int half = op.I.Mnemonic == Mnemonic.Cmpxchg16b ? 8 : 4;
+        if (half == 8) throw CpuFaultException.NotModelled("CMPXCHG16B");
+        ulong lin = c.Linear(op.A);
+        c.ProbeWrite(lin, 8, c.Cpl == 3);
+        ulong m = c.Read(lin, 8);
+        ulong edxeax = ((ulong)(uint)c.R[2] << 32) | (uint)c.R[0];
+        if (m == edxeax)
+        {
+            c.Write(lin, 8, ((ulong)(uint)c.R[1] << 32) | (uint)c.R[3]);
+            c.SetArithBit(RFlags.ZF, true);
+        }
+        else
+        {
+            c.Write(lin, 8, m);
+            c.R[0] = (uint)m;
+            c.R[2] = (uint)(m >> 32);
+            c.SetArithBit(RFlags.ZF, false);
+        }
+    }
+
+    // ---- multiply and divide ----
+
+    /// <summary>MUL/IMUL leave SF, ZF, AF and PF undefined; this model sets SF/ZF/PF from the low half and clears AF.</summary>
+    private static void SetMulFlags(Cpu c, int size, ulong low, bool overflow)
+    {
+        ulong f = 0;
+        ulong m = Cpu.SizeMask(size);
+        if (overflow) f |= RFlags.CF | RFlags.OF;
+        if ((low & m) == 0) f |= RFlags.ZF;
+        if ((low & Cpu.SignBit(size)) != 0) f |= RFlags.SF;
+        if (Cpu.Parity(low)) f |= RFlags.PF;
+        c.SetArith(f);
+    }
+
+    private static void Mul(Cpu c, Op op)
+    {
+        ulong src = c.ReadOp(op.A);
+        int size = op.A.Size;
+        ulong a = c.R[0] & Cpu.SizeMask(size);
+        switch (size)
+        {
+            case 1:
+            {
+                ulong r = a * src;
+                c.WriteReg(0, 2, r);
+                SetMulFlags(c, 1, r, (r >> 8) != 0);
+                break;
+            }
+            case 2:
+            case 4:
+            {
+                ulong r = a * src;
+                int bits = size * 8;
+                c.WriteReg(0, size, r);
+                c.WriteReg(2, size, r >> bits);
+                SetMulFlags(c, size, r, (r >> bits) != 0);
+                break;
+            }
+            default:
+            {
+                ulong hi = Math.BigMul(a, src, out ulong lo);
+                c.R[0] = lo;
+                c.R[2] = hi;
+                SetMulFlags(c, 8, lo, hi != 0);
+                break;
+            }
+        }
+    }
+
+    private static long SignExtend(ulong v, int size) => size switch
+    {
+        1 => (sbyte)v,
+        2 => (short)v,
+        4 => (int)v,
+        _ => (long)v,
+    };
+
+    private static void Imul1(Cpu c, Op op)
+    {
+        int size = op.A.Size;
+        long src = SignExtend(c.ReadOp(op.A), size);
+        long a = SignExtend(c.R[0], size);
+        if (size == 8)
+        {
+            Int128 r = (Int128)a * src;
+            ulong lo = (ulong)(long)r;
+            c.R[0] = lo;
+            c.R[2] = (ulong)(long)(r >> 64);
+            SetMulFlags(c, 8, lo, r != (long)lo);
+            return;
+        }
+        long p = a * src;
+        if (size == 1) c.WriteReg(0, 2, (ulong)p);
+        else
+        {
+            c.WriteReg(0, size, (ulong)p);
+            c.WriteReg(2, size, (ulong)(p >> (size * 8)));
+        }
+        SetMulFlags(c, size, (ulong)p, p != SignExtend((ulong)p, size));
+    }
+
+    private static void ImulCore(Cpu c, Op op, long x, long y)
+    {
+        int size = op.A.Size;
+        if (size == 8)
+        {
+            Int128 r = (Int128)x * y;
+            ulong lo = (ulong)(long)r;
+            c.WriteOp(op.A, lo);
+            SetMulFlags(c, 8, lo, r != (long)lo);
+            return;
+        }
+        long p = x * y;
+        c.WriteOp(op.A, (ulong)p);
+        SetMulFlags(c, size, (ulong)p, p != SignExtend((ulong)p, size));
+    }
+
+    private static void Imul2(Cpu c, Op op) =>
+        ImulCore(c, op, SignExtend(c.ReadOp(op.A), op.A.Size), SignExtend(c.ReadOp(op.B), op.A.Size));
+
+    private static void Imul3(Cpu c, Op op) =>
+        ImulCore(c, op, SignExtend(c.ReadOp(op.B), op.A.Size), SignExtend(op.C.Value, op.C.Size == 0 ? op.A.Size : op.C.Size));
+
+    private static void Div(Cpu c, Op op)
+    {
+        int size = op.A.Size;
+        ulong d = c.ReadOp(op.A);
+        if (d == 0) throw CpuFaultException.De("DIV by zero");
+        switch (size)
+        {
+            case 1:
+            {
+                ulong n = c.R[0] & 0xFFFF;
+                ulong q = n / d, r = n % d;
+                if (q > 0xFF) throw CpuFaultException.De("DIV quotient overflows AL");
+                c.WriteReg(0, 2, (r << 8) | q);
+                break;
+            }
+            case 2:
+            case 4:
+            {
+                int bits = size * 8;
+                ulong n = ((c.R[2] & Cpu.SizeMask(size)) << bits) | (c.R[0] & Cpu.SizeMask(size));
+                ulong q = n / d, r = n % d;
+                if (q > Cpu.SizeMask(size)) throw CpuFaultException.De("DIV quotient overflows");
+                c.WriteReg(0, size, q);
+                c.WriteReg(2, size, r);
+                break;
+            }
+            default:
+            {
+                UInt128 n = ((UInt128)c.R[2] << 64) | c.R[0];
+                UInt128 q = n / d, r = n % d;
+                if (q > ulong.MaxValue) throw CpuFaultException.De("DIV quotient overflows RAX");
+                c.R[0] = (ulong)q;
+                c.R[2] = (ulong)r;
+                break;
+            }
+        }
+    }
+
+    private static void Idiv(Cpu c, Op op)
+    {
+        int size = op.A.Size;
+        long d = SignExtend(c.ReadOp(op.A), size);
+        if (d == 0) throw CpuFaultException.De("IDIV by zero");
+        if (size == 8)
+        {
+            Int128 n = (Int128)(((UInt128)c.R[2] << 64) | c.R[0]);
+            Int128 q = n / d, r = n % d;
+            if (q > long.MaxValue || q < long.MinValue) throw CpuFaultException.De("IDIV quotient overflows RAX");
+            c.R[0] = (ulong)(long)q;
+            c.R[2] = (ulong)(long)r;
+            return;
+        }
+        long num = size == 1 ? (short)c.R[0] : (long)((SignExtend(c.R[2], size) << (size * 8)) | (long)(c.R[0] & Cpu.SizeMask(size)));
+        long quo = num / d, rem = num % d;
+        long max = (long)(Cpu.SignBit(size) - 1), min = -max - 1;
+        if (quo > max || quo < min) throw CpuFaultException.De("IDIV quotient overflows");
+        if (size == 1) c.WriteReg(0, 2, (((ulong)rem & 0xFF) << 8) | ((ulong)quo & 0xFF));
+        else
+        {
+            c.WriteReg(0, size, (ulong)quo);
+            c.WriteReg(2, size, (ulong)rem);
+        }
+    }
+}

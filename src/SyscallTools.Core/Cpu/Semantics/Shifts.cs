@@ -1,0 +1,187 @@
+using Iced.Intel;
+using SyscallTools.Core.Cpu.Decoding;
+
+namespace SyscallTools.Core.Cpu.Semantics;
+
+/// <summary>
+/// SHL SAL SHR SAR ROL ROR RCL RCR SHLD SHRD. A count of zero changes nothing (flags included). Where the
+/// manual leaves a flag undefined (OF for counts above 1, AF), this model follows what current Intel and AMD
+/// cores produce for OF (computed as for count 1 from the final result) and clears AF.
+/// </summary>
+internal static class Shifts
+{
+    public static Exec? Bind(Op op) => op.Mnemonic switch
+    {
+        Mnemonic.Shl or Mnemonic.Sal => Shl,
+        Mnemonic.Shr => Shr,
+        Mnemonic.Sar => Sar,
+        Mnemonic.Rol => Rol,
+        Mnemonic.Ror => Ror,
+        Mnemonic.Rcl => Rcl,
+        Mnemonic.Rcr => Rcr,
+        Mnemonic.Shld => Shld,
+        Mnemonic.Shrd => Shrd,
+        _ => null,
+    };
+
+    private static int Count(Cpu c, Op op, in Operand src)
+    {
+        ulong n = src.Kind == OperandKind.None ? 1 : c.ReadOp(src);
+        return (int)(n & (op.A.Size == 8 ? 0x3FUL : 0x1FUL));
+    }
+
+    private static void SetResultFlags(Cpu c, int size, ulong r, bool cf, bool of)
+    {
+        ulong f = 0;
+        ulong m = Cpu.SizeMask(size);
+        if (cf) f |= RFlags.CF;
+        if (of) f |= RFlags.OF;
+        if ((r & m) == 0) f |= RFlags.ZF;
+        if ((r & Cpu.SignBit(size)) != 0) f |= RFlags.SF;
+        if (Cpu.Parity(r)) f |= RFlags.PF;
+        c.SetArith(f);
+    }
+
+    private static void Shl(Cpu c, Op op)
+    {
+        int n = Count(c, op, op.B);
+        ulong a = c.ReadForUpdate(op.A, out var lin);
+        if (n == 0) return;
+        int bits = op.A.Size * 8;
+        ulong m = Cpu.SizeMask(op.A.Size);
+        ulong r = n >= 64 ? 0 : (a << n) & m;
+        bool cf = n <= bits && ((a >> (bits - n)) & 1) != 0;
+        c.WriteBack(op.A, lin, r);
+        SetResultFlags(c, op.A.Size, r, cf, ((r & Cpu.SignBit(op.A.Size)) != 0) != cf);
+    }
+
+    private static void Shr(Cpu c, Op op)
+    {
+        int n = Count(c, op, op.B);
+        ulong a = c.ReadForUpdate(op.A, out var lin) & Cpu.SizeMask(op.A.Size);
+        if (n == 0) return;
+        ulong r = n >= 64 ? 0 : a >> n;
+        bool cf = ((a >> (n - 1)) & 1) != 0;
+        c.WriteBack(op.A, lin, r);
+        SetResultFlags(c, op.A.Size, r, cf, (a & Cpu.SignBit(op.A.Size)) != 0);
+    }
+
+    private static void Sar(Cpu c, Op op)
+    {
+        int n = Count(c, op, op.B);
+        ulong a = c.ReadForUpdate(op.A, out var lin);
+        if (n == 0) return;
+        int bits = op.A.Size * 8;
+        long s = (long)(a << (64 - bits)) >> (64 - bits);
+        ulong r = (ulong)(s >> Math.Min(n, 63));
+        bool cf = ((s >> Math.Min(n - 1, 63)) & 1) != 0;
+        c.WriteBack(op.A, lin, r);
+        SetResultFlags(c, op.A.Size, r, cf, false);
+    }
+
+    // Rotates change only CF and OF.
+    private static void SetCfOf(Cpu c, bool cf, bool of)
+    {
+        ulong f = c.ArithFlags() & ~(RFlags.CF | RFlags.OF);
+        if (cf) f |= RFlags.CF;
+        if (of) f |= RFlags.OF;
+        c.SetArith(f);
+    }
+
+    private static void Rol(Cpu c, Op op)
+    {
+        int raw = Count(c, op, op.B);
+        ulong a = c.ReadForUpdate(op.A, out var lin) & Cpu.SizeMask(op.A.Size);
+        if (raw == 0) return;
+        int bits = op.A.Size * 8;
+        int n = raw % bits;
+        ulong r = n == 0 ? a : ((a << n) | (a >> (bits - n))) & Cpu.SizeMask(op.A.Size);
+        c.WriteBack(op.A, lin, r);
+        bool cf = (r & 1) != 0;
+        SetCfOf(c, cf, ((r & Cpu.SignBit(op.A.Size)) != 0) != cf);
+    }
+
+    private static void Ror(Cpu c, Op op)
+    {
+        int raw = Count(c, op, op.B);
+        ulong a = c.ReadForUpdate(op.A, out var lin) & Cpu.SizeMask(op.A.Size);
+        if (raw == 0) return;
+        int bits = op.A.Size * 8;
+        int n = raw % bits;
+        ulong r = n == 0 ? a : ((a >> n) | (a << (bits - n))) & Cpu.SizeMask(op.A.Size);
+        c.WriteBack(op.A, lin, r);
+        bool msb = (r & Cpu.SignBit(op.A.Size)) != 0;
+        bool next = (r & (Cpu.SignBit(op.A.Size) >> 1)) != 0;
+        SetCfOf(c, msb, msb != next);
+    }
+
+    private static void Rcl(Cpu c, Op op)
+    {
+        int bits = op.A.Size * 8;
+        int n = Count(c, op, op.B);
+        if (bits < 32) n %= bits + 1;
+        ulong a = c.ReadForUpdate(op.A, out var lin) & Cpu.SizeMask(op.A.Size);
+        if (n == 0) return;
+        bool cf = c.GetCF();
+        ulong r = a;
+        for (int k = 0; k < n; k++)
+        {
+            bool top = (r & Cpu.SignBit(op.A.Size)) != 0;
+            r = ((r << 1) | (cf ? 1UL : 0)) & Cpu.SizeMask(op.A.Size);
+            cf = top;
+        }
+        c.WriteBack(op.A, lin, r);
+        SetCfOf(c, cf, ((r & Cpu.SignBit(op.A.Size)) != 0) != cf);
+    }
+
+    private static void Rcr(Cpu c, Op op)
+    {
+        int bits = op.A.Size * 8;
+        int n = Count(c, op, op.B);
+        if (bits < 32) n %= bits + 1;
+        ulong a = c.ReadForUpdate(op.A, out var lin) & Cpu.SizeMask(op.A.Size);
+        if (n == 0) return;
+        bool cf = c.GetCF();
+        ulong r = a;
+        bool of = false;
+        for (int k = 0; k < n; k++)
+        {
+            of = ((r & Cpu.SignBit(op.A.Size)) != 0) != cf;
+            bool low = (r & 1) != 0;
+            r = (r >> 1) | (cf ? Cpu.SignBit(op.A.Size) : 0);
+            cf = low;
+        }
+        c.WriteBack(op.A, lin, r);
+        SetCfOf(c, cf, of);
+    }
+
+    private static void Shld(Cpu c, Op op)
+    {
+        int n = Count(c, op, op.C);
+        ulong a = c.ReadForUpdate(op.A, out var lin) & Cpu.SizeMask(op.A.Size);
+        if (n == 0) return;
+        int bits = op.A.Size * 8;
+        if (n > bits) throw CpuFaultException.NotModelled("SHLD with a count above the operand size (undefined result)");
+        ulong b = c.ReadOp(op.B) & Cpu.SizeMask(op.A.Size);
+        UInt128 wide = ((UInt128)a << bits) | b;
+        ulong r = (ulong)((wide << n) >> bits) & Cpu.SizeMask(op.A.Size);
+        bool cf = ((a >> (bits - n)) & 1) != 0;
+        c.WriteBack(op.A, lin, r);
+        SetResultFlags(c, op.A.Size, r, cf, ((r ^ a) & Cpu.SignBit(op.A.Size)) != 0);
+    }
+
+    private static void Shrd(Cpu c, Op op)
+    {
+        int n = Count(c, op, op.C);
+        ulong a = c.ReadForUpdate(op.A, out var lin) & Cpu.SizeMask(op.A.Size);
+        if (n == 0) return;
+        int bits = op.A.Size * 8;
+        if (n > bits) throw CpuFaultException.NotModelled("SHRD with a count above the operand size (undefined result)");
+        ulong b = c.ReadOp(op.B) & Cpu.SizeMask(op.A.Size);
+        UInt128 wide = ((UInt128)b << bits) | a;
+        ulong r = (ulong)(wide >> n) & Cpu.SizeMask(op.A.Size);
+        bool cf = ((a >> (n - 1)) & 1) != 0;
+        c.WriteBack(op.A, lin, r);
+        SetResultFlags(c, op.A.Size, r, cf, ((r ^ a) & Cpu.SignBit(op.A.Size)) != 0);
+    }
+}

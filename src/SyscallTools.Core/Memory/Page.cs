@@ -1,0 +1,28 @@
+namespace SyscallTools.Core.Memory;
+
+/// <summary>One mapped 4 KiB page: its bytes, its permissions, and the decoded code that depends on it.</summary>
+public sealed class Page
+{
+    public const int Size = 4096;
+    public const int Shift = 12;
+    public const ulong OffsetMask = Size - 1;
+
+    internal Page(ulong number, PageFlags flags)
+    {
+        Number = number;
+        Flags = flags;
+    }
+
+    /// <summary>The virtual page number (address >> 12).</summary>
+    public ulong Number { get; }
+
+    public PageFlags Flags { get; internal set; }
+
+    internal readonly byte[] Data = new byte[Size];
+
+    /// <summary>
+    /// Set while decoded blocks cache instructions from this page, so that a write to it (alternatives
+    /// patching, self-modifying code) drops them.
+    /// </summary>
+    internal bool HoldsCode;
+}
