@@ -34,7 +34,12 @@ public sealed partial class Cpu
             if (!_blocks.TryGetValue(ip, out b) || b.Mode != Mode || !b.Valid)
             {
                 if (b is not null) DropBlock(b);
-                b = DecodeBlock(ip);
+                // A fetch from a non-canonical RIP is #GP(0), not #PF (the AMD SYSRET case lands here in ring 3).
+                if (Mode == CpuMode.Long64 && !IsCanonical(ip)) throw CpuFaultException.Gp(0, $"instruction fetch at non-canonical RIP 0x{ip:x}");
+                b = _natives.TryGetValue(ip, out var native)
+                    ? new Block { Start = ip, Mode = Mode, Native = native, FirstPage = ip >> Page.Shift, LastPage = ip >> Page.Shift }
+                    : DecodeBlock(ip);
+                b.IsStop = _stops.Contains(ip);
                 _blocks[ip] = b;
                 for (ulong p = b.FirstPage; ; p++)
                 {
@@ -47,6 +52,7 @@ public sealed partial class Cpu
             }
             _fast[FastSlot(ip)] = b;
         }
+        if (b.Native is not null) return b;
         // The fetch permission depends on CPL and the mapping; re-check only when either changed.
         long gen = Memory.Generation + _controlEpoch;
         if (b.CheckedCpl != Cpl || b.CheckedGeneration != gen)

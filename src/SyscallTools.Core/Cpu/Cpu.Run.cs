@@ -46,17 +46,16 @@ public sealed partial class Cpu
             Op? current = null;
             try
             {
-                if (_stops.Contains(Rip) && executed > 0)
+                var block = GetBlock(Rip);
+                if (block.IsStop && executed > 0)
                     return new RunResult(StopReason.Stopped, executed, null, $"reached stop address 0x{Rip:x}");
-                if (_natives.TryGetValue(Rip, out var native))
+                if (block.Native is { } native)
                 {
-                    ulong at = Rip;
-                    Observer?.NativeCall(this, at, native.Name);
+                    Observer?.NativeCall(this, Rip, native.Name);
                     native.Body(this);
                     executed++;
                     continue;
                 }
-                var block = GetBlock(Rip);
                 _running = block;
                 BreakBlock = false;
                 var ops = block.Ops;

@@ -35,4 +35,8 @@ internal sealed class Block
     /// <summary>Set when the block's code was last checked for fetch permission with this CPL and mapping generation.</summary>
     public int CheckedCpl = -1;
     public long CheckedGeneration = -1;
+    /// <summary>Set when the address is bound to a native function: the block has no instructions.</summary>
+    public NativeFunction? Native;
+    /// <summary>Set when the address is a stop address: a run stops before executing it.</summary>
+    public bool IsStop;
 }

@@ -1,0 +1,24 @@
+@{
+    RootModule           = 'artifacts/bin/SyscallTools.dll'
+    ModuleVersion        = '0.1.0'
+    GUID                 = '6f0d2b8e-1c5a-4a43-9b7e-3d2f1a9c8e55'
+    Author               = 'SyscallTools developers'
+    CompanyName          = 'SyscallTools'
+    Copyright            = '(c) SyscallTools developers. MIT licence.'
+    Description          = 'A laboratory for the x86 Linux system-call boundary: an emulated CPU runs the kernel''s entry and exit paths (int $0x80, SYSENTER, SYSCALL, the vDSO; SYSRET, SYSEXIT, IRET) so you can see exactly what happens and why.'
+    PowerShellVersion    = '7.4'
+    CompatiblePSEditions = @('Core')
+    FormatsToProcess     = @('module/SyscallTools.format.ps1xml')
+    TypesToProcess       = @('module/SyscallTools.types.ps1xml')
+    CmdletsToExport      = @(
+        'Get-EmuCpuProfile'
+    )
+    FunctionsToExport    = @()
+    VariablesToExport    = @()
+    AliasesToExport      = @()
+    PrivateData          = @{
+        PSData = @{
+            Tags = @('x86', 'linux', 'syscall', 'emulator', 'kernel')
+        }
+    }
+}

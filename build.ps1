@@ -1,0 +1,87 @@
+#requires -Version 7.4
+<#
+.SYNOPSIS
+    The one build entry point: Build, Test, Bench, Demo. CI calls it as it is (.ci/run).
+.EXAMPLE
+    dotnet tool restore && dotnet pwsh ./build.ps1 -Task Test
+.EXAMPLE
+    dotnet tool restore && dotnet pwsh ./build.ps1 -Task Demo
+#>
+[CmdletBinding()]
+param(
+    [ValidateSet('Build', 'Test', 'Bench', 'Demo')]
+    [string] $Task = 'Build',
+    [ValidateSet('Debug', 'Release')]
+    [string] $Configuration = 'Release',
+    # Loop iterations for the benchmark harness.
+    [long] $BenchIterations = 50000000
+)
+
+$ErrorActionPreference = 'Stop'
+Set-StrictMode -Version Latest
+$root = $PSScriptRoot
+$env:DOTNET_CLI_TELEMETRY_OPTOUT = '1'
+$env:DOTNET_NOLOGO = '1'
+
+function Invoke-Native([string] $what, [scriptblock] $command) {
+    & $command
+    if ($LASTEXITCODE -ne 0) { throw "$what failed (exit code $LASTEXITCODE)." }
+}
+
+function Invoke-Build {
+    Invoke-Native 'dotnet build' { dotnet build (Join-Path $root 'SyscallTools.sln') -c $Configuration --nologo -v quiet }
+}
+
+# Pester comes from NuGet (tests/pester/tools/Pester.Restore.csproj) and is imported by path.
+function Import-Pester {
+    Invoke-Native 'Pester restore' { dotnet restore (Join-Path $root 'tests/pester/tools/Pester.Restore.csproj') --nologo -v quiet }
+    $packages = (dotnet nuget locals global-packages --list) -replace '^global-packages:\s*', ''
+    $manifest = Join-Path $packages.Trim() 'pester/6.2.0/tools/Pester.psd1'
+    if (-not (Test-Path $manifest)) { throw "Pester 6.2.0 was restored but $manifest is missing." }
+    Import-Module $manifest -Force
+}
+
+function Invoke-Test {
+    Invoke-Build
+    $results = Join-Path $root 'artifacts/test'
+    if (Test-Path $results) { Remove-Item $results -Recurse -Force }
+    # xunit: the TRX file gives exact counts.
+    dotnet test (Join-Path $root 'tests/SyscallTools.Core.Tests') -c $Configuration --no-build --nologo `
+        --logger 'trx;LogFileName=core.trx' --logger 'console;verbosity=minimal' --results-directory $results
+    $trx = Join-Path $results 'core.trx'
+    if (-not (Test-Path $trx)) { throw 'xunit produced no results file.' }
+    $counters = ([xml](Get-Content $trx -Raw)).TestRun.ResultSummary.Counters
+    $xPassed = [int]$counters.passed
+    $xFailed = [int]$counters.failed + [int]$counters.error + [int]$counters.timeout + [int]$counters.aborted
+    $xSkipped = [int]$counters.notExecuted
+
+    Import-Pester
+    $config = New-PesterConfiguration
+    $config.Run.Path = Join-Path $root 'tests/pester'
+    $config.Run.PassThru = $true
+    $config.Output.Verbosity = 'Normal'
+    $pester = Invoke-Pester -Configuration $config
+
+    $passed = $xPassed + $pester.PassedCount
+    $failed = $xFailed + $pester.FailedCount + $pester.FailedBlocksCount + $pester.FailedContainersCount
+    $skipped = $xSkipped + $pester.SkippedCount
+    Write-Host "xunit: $xPassed passed, $xFailed failed, $xSkipped skipped; Pester: $($pester.PassedCount) passed, $($pester.FailedCount) failed, $($pester.SkippedCount) skipped"
+    Write-Host "$passed passed, $failed failed, $skipped skipped"
+    if ($failed -gt 0 -or $passed -eq 0) { exit 1 }
+}
+
+function Invoke-Bench {
+    Invoke-Native 'benchmark' { dotnet run --project (Join-Path $root 'tests/bench') -c Release --nologo -- $BenchIterations }
+}
+
+function Invoke-Demo {
+    Invoke-Build
+    & (Join-Path $root 'examples/00-headline.ps1')
+}
+
+switch ($Task) {
+    'Build' { Invoke-Build }
+    'Test' { Invoke-Test }
+    'Bench' { Invoke-Bench }
+    'Demo' { Invoke-Demo }
+}

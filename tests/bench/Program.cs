@@ -1,0 +1,52 @@
+using System.Diagnostics;
+using SyscallTools.Core.Cpu;
+using SyscallTools.Core.Memory;
+
+// The benchmark harness: fixed workloads, printed figures and ratios. It asserts nothing; the figures go
+// into the issue notes (DEVELOPERS.md: speed is measured, not asserted).
+namespace SyscallTools.Bench;
+
+public static class Program
+{
+    public static int Main(string[] args)
+    {
+        long iterations = args.Length > 0 && long.TryParse(args[0], out var n) ? n : 50_000_000;
+        Console.WriteLine($"SyscallTools benchmark — {Environment.ProcessorCount} cores, .NET {Environment.Version}, {iterations:N0} loop iterations");
+        Console.WriteLine();
+        Console.WriteLine("| workload | instructions | seconds | M instr/s |");
+        Console.WriteLine("|---|---:|---:|---:|");
+        foreach (var (name, bits) in new[] { ("ALU loop, 32-bit (compat mode)", 32), ("ALU loop, 64-bit", 64) })
+        {
+            // Warm up so the JIT's tiered compilation settles, then measure.
+            AluLoop(bits, iterations / 20);
+            var (instr, secs) = AluLoop(bits, iterations);
+            Console.WriteLine($"| {name} | {instr:N0} | {secs:F3} | {instr / secs / 1e6:F1} |");
+        }
+        return 0;
+    }
+
+    /// <summary>
+    /// add eax,ecx; xor eax,0x5a5a; dec ecx; jnz top — four instructions per iteration, exact flags
+    /// (the loop reads ZF from DEC; ADD and XOR flags are produced and overwritten).
+    /// </summary>
+    public static (long Instructions, double Seconds) AluLoop(int bits, long iterations)
+    {
+        const ulong code = 0x40_0000;
+        var mem = new AddressSpace();
+        mem.Map(code, 0x1000, PageFlags.UserCode);
+        byte[] loop = [0x01, 0xC8, 0x35, 0x5A, 0x5A, 0x00, 0x00, 0xFF, 0xC9, 0x75, 0xF5, 0xF4];
+        mem.WriteBytes(code, loop);
+        var cpu = new Cpu(CpuProfile.AmdZen3, mem) { DeliverFaults = false };
+        cpu.EnterLongMode();
+        cpu.SetSegment(SegReg.CS, Segment.Flat(bits == 64 ? (ushort)0x33 : (ushort)0x23, 3, code: true, longCode: bits == 64));
+        cpu.SetSegment(SegReg.SS, Segment.Flat(0x2b, 3, code: false, longCode: false));
+        cpu.Rip = code;
+        cpu[Gpr.Rcx] = (ulong)iterations;
+        var sw = Stopwatch.StartNew();
+        var r = cpu.Run(iterations * 4);
+        sw.Stop();
+        if (r.Reason != StopReason.BudgetExhausted || cpu[Gpr.Rcx] != 0)
+            throw new InvalidOperationException($"benchmark loop did not complete: {r}, rcx={cpu[Gpr.Rcx]}");
+        return (r.Instructions, sw.Elapsed.TotalSeconds);
+    }
+}
