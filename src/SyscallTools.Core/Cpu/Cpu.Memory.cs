@@ -117,7 +117,10 @@ public sealed partial class Cpu
             if (!IsCanonical(sp)) throw CpuFaultException.Ss(0, $"stack address 0x{sp:x} is not canonical");
             return sp;
         }
-        return (uint)(Seg[(int)SegReg.SS].Base + sp);
+        ref var ss = ref Seg[(int)SegReg.SS];
+        // Outside 64-bit mode an unusable SS (a null selector, or AMD's stale SYSRET attributes) faults every stack access.
+        if (ss.Unusable) throw CpuFaultException.Ss(0, "stack access through an unusable SS");
+        return (uint)(ss.Base + sp);
     }
 
     internal ulong MaskSp(ulong sp) => StackAddrBytes switch

@@ -79,8 +79,17 @@ public sealed partial class Cpu
                 {
                     var op = ops[0];
                     current = op;
-                    StepSlow(op);
+                    var trap = StepSlow(op);
                     executed++;
+                    current = null;
+                    if (trap is not null)
+                    {
+                        LastFault = trap;
+                        Observer?.Fault(this, trap);
+                        if (!DeliverFaults) return new RunResult(StopReason.Fault, executed, trap, trap.ToString());
+                        if (!RaiseException(trap, Rip))
+                            return new RunResult(StopReason.Shutdown, executed, trap, "triple fault: the processor shut down");
+                    }
                 }
                 current = null;
                 if (_halted) return new RunResult(StopReason.Halted, executed, null, $"HLT at 0x{Rip:x}");
@@ -105,8 +114,8 @@ public sealed partial class Cpu
 
     internal bool _halted;
 
-    /// <summary>One instruction with everything the fast path skips: TF traps, RF, shadows, the observer.</summary>
-    private void StepSlow(Op op)
+    /// <summary>One instruction with everything the fast path skips: TF traps, RF, shadows, the observer. Returns a pending single-step trap.</summary>
+    private CpuFault? StepSlow(Op op)
     {
         bool trap = (FlagsRest & RFlags.TF) != 0 && (Shadow & ShadowMovSs) == 0;
         Shadow = 0;
@@ -119,16 +128,10 @@ public sealed partial class Cpu
         op.Run(this, op);
         InstructionsRetired++;
         Observer?.InstructionRetired(this, op.Ip, cpl);
-        if (trap && !_suppressTrap)
-        {
-            // Single-step is a trap: reported after the instruction, with RIP at the next one.
-            var fault = new CpuFault { Vector = Vector.DB, Rip = Rip, Cpl = Cpl, Reason = "single-step trap (TF)" };
-            LastFault = fault;
-            Dr6 |= Dr6Bs;
-            Observer?.Fault(this, fault);
-            if (!DeliverFaults) { _stopRequested = true; _stopMessage = "single-step trap"; return; }
-            if (!RaiseException(fault, Rip)) { _stopRequested = true; _stopMessage = "triple fault"; }
-        }
+        if (!trap || _suppressTrap) return null;
+        // Single-step is a trap: reported after the instruction, with RIP at the next one.
+        Dr6 |= Dr6Bs;
+        return new CpuFault { Vector = Vector.DB, Rip = Rip, Cpl = Cpl, Reason = "single-step trap (TF)" };
     }
 
     /// <summary>Set by instructions after which no single-step trap is taken (they clear TF as part of a control transfer).</summary>
