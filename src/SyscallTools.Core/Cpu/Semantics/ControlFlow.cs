@@ -32,6 +32,8 @@ internal static class ControlFlow
                 string code = i.Code.ToString();
                 op.Size = (byte)(code.EndsWith("_RCX", StringComparison.Ordinal) ? 8 : code.EndsWith("_ECX", StringComparison.Ordinal) ? 4 : 2);
                 return Loop;
+            case Mnemonic.Bound:
+                return Bound;
             case Mnemonic.Jcxz or Mnemonic.Jecxz or Mnemonic.Jrcxz:
                 op.Size = (byte)(op.Mnemonic == Mnemonic.Jcxz ? 2 : op.Mnemonic == Mnemonic.Jecxz ? 4 : 8);
                 return Jcxz;
@@ -108,6 +110,18 @@ internal static class ControlFlow
         c.WriteReg(1, op.Size, count);
         bool go = count != 0 && (op.Sub == 0 || (op.Sub == 1 ? c.GetZF() : !c.GetZF()));
         if (go) Branch(c, op.A.Value);
+    }
+
+    /// <summary>BOUND (legacy and compatibility mode only): #BR when the signed index lies outside [lower, upper].</summary>
+    private static void Bound(Cpu c, Op op)
+    {
+        int size = op.A.Size;
+        ulong lin = c.Linear(op.B);
+        long lower = size == 2 ? (short)c.Read(lin, 2) : (int)c.Read(lin, 4);
+        long upper = size == 2 ? (short)c.Read(lin + (ulong)size, 2) : (int)c.Read(lin + (ulong)size, 4);
+        long index = size == 2 ? (short)c.ReadOp(op.A) : (int)c.ReadOp(op.A);
+        if (index < lower || index > upper)
+            throw new CpuFaultException(new CpuFault { Vector = Vector.BR, Reason = $"BOUND: index {index} outside [{lower}, {upper}]" });
     }
 
     private static void Jcxz(Cpu c, Op op)

@@ -24,6 +24,15 @@ internal static class Shifts
         _ => null,
     };
 
+    /// <summary>
+    /// A count of zero leaves value and flags alone — but a 32-bit register destination is still written, so its
+    /// upper half is zeroed as for any 32-bit operation (seen on hardware; Vectors/native-64.txt).
+    /// </summary>
+    private static void Unchanged(Cpu c, Op op)
+    {
+        if (op.A.Kind == OperandKind.Reg && op.A.Size == 4) c.R[op.A.Reg] = (uint)c.R[op.A.Reg];
+    }
+
     private static int Count(Cpu c, Op op, in Operand src)
     {
         ulong n = src.Kind == OperandKind.None ? 1 : c.ReadOp(src);
@@ -46,7 +55,7 @@ internal static class Shifts
     {
         int n = Count(c, op, op.B);
         ulong a = c.ReadForUpdate(op.A, out var lin);
-        if (n == 0) return;
+        if (n == 0) { Unchanged(c, op); return; }
         int bits = op.A.Size * 8;
         ulong m = Cpu.SizeMask(op.A.Size);
         ulong r = n >= 64 ? 0 : (a << n) & m;
@@ -59,7 +68,7 @@ internal static class Shifts
     {
         int n = Count(c, op, op.B);
         ulong a = c.ReadForUpdate(op.A, out var lin) & Cpu.SizeMask(op.A.Size);
-        if (n == 0) return;
+        if (n == 0) { Unchanged(c, op); return; }
         ulong r = n >= 64 ? 0 : a >> n;
         bool cf = ((a >> (n - 1)) & 1) != 0;
         c.WriteBack(op.A, lin, r);
@@ -70,7 +79,7 @@ internal static class Shifts
     {
         int n = Count(c, op, op.B);
         ulong a = c.ReadForUpdate(op.A, out var lin);
-        if (n == 0) return;
+        if (n == 0) { Unchanged(c, op); return; }
         int bits = op.A.Size * 8;
         long s = (long)(a << (64 - bits)) >> (64 - bits);
         ulong r = (ulong)(s >> Math.Min(n, 63));
@@ -92,7 +101,7 @@ internal static class Shifts
     {
         int raw = Count(c, op, op.B);
         ulong a = c.ReadForUpdate(op.A, out var lin) & Cpu.SizeMask(op.A.Size);
-        if (raw == 0) return;
+        if (raw == 0) { Unchanged(c, op); return; }
         int bits = op.A.Size * 8;
         int n = raw % bits;
         ulong r = n == 0 ? a : ((a << n) | (a >> (bits - n))) & Cpu.SizeMask(op.A.Size);
@@ -105,7 +114,7 @@ internal static class Shifts
     {
         int raw = Count(c, op, op.B);
         ulong a = c.ReadForUpdate(op.A, out var lin) & Cpu.SizeMask(op.A.Size);
-        if (raw == 0) return;
+        if (raw == 0) { Unchanged(c, op); return; }
         int bits = op.A.Size * 8;
         int n = raw % bits;
         ulong r = n == 0 ? a : ((a >> n) | (a << (bits - n))) & Cpu.SizeMask(op.A.Size);
@@ -121,7 +130,7 @@ internal static class Shifts
         int n = Count(c, op, op.B);
         if (bits < 32) n %= bits + 1;
         ulong a = c.ReadForUpdate(op.A, out var lin) & Cpu.SizeMask(op.A.Size);
-        if (n == 0) return;
+        if (n == 0) { Unchanged(c, op); return; }
         bool cf = c.GetCF();
         ulong r = a;
         for (int k = 0; k < n; k++)
@@ -140,7 +149,7 @@ internal static class Shifts
         int n = Count(c, op, op.B);
         if (bits < 32) n %= bits + 1;
         ulong a = c.ReadForUpdate(op.A, out var lin) & Cpu.SizeMask(op.A.Size);
-        if (n == 0) return;
+        if (n == 0) { Unchanged(c, op); return; }
         bool cf = c.GetCF();
         ulong r = a;
         bool of = false;
@@ -159,7 +168,7 @@ internal static class Shifts
     {
         int n = Count(c, op, op.C);
         ulong a = c.ReadForUpdate(op.A, out var lin) & Cpu.SizeMask(op.A.Size);
-        if (n == 0) return;
+        if (n == 0) { Unchanged(c, op); return; }
         int bits = op.A.Size * 8;
         if (n > bits) throw CpuFaultException.NotModelled("SHLD with a count above the operand size (undefined result)");
         ulong b = c.ReadOp(op.B) & Cpu.SizeMask(op.A.Size);
@@ -174,7 +183,7 @@ internal static class Shifts
     {
         int n = Count(c, op, op.C);
         ulong a = c.ReadForUpdate(op.A, out var lin) & Cpu.SizeMask(op.A.Size);
-        if (n == 0) return;
+        if (n == 0) { Unchanged(c, op); return; }
         int bits = op.A.Size * 8;
         if (n > bits) throw CpuFaultException.NotModelled("SHRD with a count above the operand size (undefined result)");
         ulong b = c.ReadOp(op.B) & Cpu.SizeMask(op.A.Size);

@@ -33,7 +33,7 @@ internal static class Stack
                 op.Size = (byte)(slot / 8);
                 return Popa;
             case Mnemonic.Leave:
-                op.Size = (byte)slot;
+                op.Size = (byte)(op.I.Code switch { Code.Leavew => 2, Code.Leaveq => 8, _ => 4 });
                 return Leave;
             case Mnemonic.Enter:
                 return Enter;
