@@ -48,7 +48,8 @@ public class NativeVectorTests
         var row = VectorFile.Rows(file).First(r => r[0] == name);
         bool is64 = file.Contains("64", StringComparison.Ordinal);
         var names = is64 ? Names64 : Names32;
-        var cpu = TestMachine.Create(CpuProfile.AmdZen3, is64 ? TestMode.Long64 : TestMode.Compat);
+        // The vectors were recorded on an Intel machine (see Vectors/native/README.md).
+        var cpu = TestMachine.Create(CpuProfile.IntelSkylake, is64 ? TestMode.Long64 : TestMode.Compat);
         cpu.Memory.Map(DataPage, 0x1000, PageFlags.UserData);
         cpu.Memory.Map(StackPage, 0x1000, PageFlags.UserData);
         cpu.Memory.Map(CodePage, 0x1000, PageFlags.User | PageFlags.Writable);
