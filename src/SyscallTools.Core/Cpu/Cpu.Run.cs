@@ -46,7 +46,8 @@ public sealed partial class Cpu
             Op? current = null;
             try
             {
-                var block = GetBlock(Rip);
+                var block = _pendingBlock is { } pb && pb.Start == Rip && pb.Valid && pb.Mode == Mode ? pb : GetBlock(Rip);
+                _pendingBlock = null;
                 if (block.IsStop && executed > 0)
                     return new RunResult(StopReason.Stopped, executed, null, $"reached stop address 0x{Rip:x}");
                 if (block.Native is { } native)
@@ -56,28 +57,18 @@ public sealed partial class Cpu
                     executed++;
                     continue;
                 }
-                _running = block;
-                BreakBlock = false;
-                var ops = block.Ops;
                 if ((FlagsRest & (RFlags.TF | RFlags.RF)) == 0 && Shadow == 0 && Observer is null)
                 {
-                    // Fast path: nothing to check between instructions.
-                    long room = maxInstructions - executed;
-                    int limit = ops.Length < room ? ops.Length : (int)room;
-                    for (int k = 0; k < limit; k++)
-                    {
-                        var op = ops[k];
-                        current = op;
-                        Rip = op.Next;
-                        op.Run(this, op);
-                        executed++;
-                        InstructionsRetired++;
-                        if (BreakBlock || Rip != op.Next) break;
-                    }
+                    // Fast path: straight through blocks until something needs a look between instructions.
+                    ulong before = InstructionsRetired;
+                    try { RunFast(block, maxInstructions - executed); }
+                    finally { executed += (long)(InstructionsRetired - before); }
+                    current = _current;
+                    _current = null;
                 }
                 else
                 {
-                    var op = ops[0];
+                    var op = block.Ops[0];
                     current = op;
                     var trap = StepSlow(op);
                     executed++;
@@ -96,6 +87,8 @@ public sealed partial class Cpu
             }
             catch (CpuFaultException e)
             {
+                current ??= _current;
+                _current = null;
                 var fault = e.Fault with { Rip = current?.Ip ?? Rip, Cpl = Cpl };
                 if (current is not null) Rip = current.Ip;
                 LastFault = fault;
@@ -113,6 +106,41 @@ public sealed partial class Cpu
     }
 
     internal bool _halted;
+
+    /// <summary>The instruction the fast path is executing, so a fault can be pinned on it.</summary>
+    private Op? _current;
+
+    /// <summary>
+    /// The hot loop: executes blocks back to back while nothing asks for attention (a flag change, a native
+    /// function, a stop address, HLT, the budget). Faults propagate to <see cref="Run"/> with <see cref="_current"/> set.
+    /// </summary>
+    private void RunFast(Block block, long room)
+    {
+        ulong end = InstructionsRetired + (ulong)room;
+        while (true)
+        {
+            _running = block;
+            BreakBlock = false;
+            var ops = block.Ops;
+            ulong left = end - InstructionsRetired;
+            int limit = (ulong)ops.Length < left ? ops.Length : (int)left;
+            for (int k = 0; k < limit; k++)
+            {
+                var op = ops[k];
+                _current = op;
+                Rip = op.Next;
+                op.Run(this, op);
+                InstructionsRetired++;
+                if (BreakBlock || Rip != op.Next) break;
+            }
+            if (BreakBlock || InstructionsRetired >= end || _halted) return;
+            block = GetBlock(Rip);
+            if (block.Native is not null || block.IsStop || ++_blocksSincePoll >= 4096) { _blocksSincePoll = 0; _pendingBlock = block; return; }
+        }
+    }
+
+    private int _blocksSincePoll;
+    private Block? _pendingBlock;
 
     /// <summary>One instruction with everything the fast path skips: TF traps, RF, shadows, the observer. Returns a pending single-step trap.</summary>
     private CpuFault? StepSlow(Op op)

@@ -11,8 +11,9 @@ internal static class Binder
 {
     private static readonly Func<Op, Exec?>[] Families =
     [
-        Arithmetic.Bind, Logic.Bind, Shifts.Bind, DataMovement.Bind, Stack.Bind, ControlFlow.Bind,
-        Strings.Bind, FlagOps.Bind, Bits.Bind, SystemOps.Bind, Transitions.Bind,
+        FastAlu.Instance.Bind, Arithmetic.Instance.Bind, Logic.Instance.Bind, Shifts.Instance.Bind, DataMovement.Instance.Bind,
+        Stack.Instance.Bind, ControlFlow.Instance.Bind, Strings.Instance.Bind, FlagOps.Instance.Bind, Bits.Instance.Bind,
+        SystemOps.Instance.Bind, Transitions.Instance.Bind,
     ];
 
     public static Op Bind(in Instruction i, int bitness)

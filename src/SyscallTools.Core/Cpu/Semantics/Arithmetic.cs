@@ -4,16 +4,18 @@ using SyscallTools.Core.Cpu.Decoding;
 namespace SyscallTools.Core.Cpu.Semantics;
 
 /// <summary>ADD ADC SUB SBB CMP INC DEC NEG MUL IMUL DIV IDIV XADD CMPXCHG: the integer arithmetic family.</summary>
-internal static class Arithmetic
+internal sealed class Arithmetic
 {
-    public static Exec? Bind(Op op)
+    /// <summary>Handlers are instance methods: delegates to them are called without the static-delegate thunk.</summary>
+    public static readonly Arithmetic Instance = new();
+
+    public Exec? Bind(Op op)
     {
-        bool fastRR = op.A.Kind == OperandKind.Reg && op.A.Size >= 4 && (op.B.Kind is OperandKind.Reg or OperandKind.Imm);
         return op.Mnemonic switch
         {
-            Mnemonic.Add => fastRR ? (op.A.Size == 4 ? AddR32 : AddR64) : Add,
-            Mnemonic.Sub => fastRR ? (op.A.Size == 4 ? SubR32 : SubR64) : Sub,
-            Mnemonic.Cmp => fastRR ? CmpR : Cmp,
+            Mnemonic.Add => Add,
+            Mnemonic.Sub => Sub,
+            Mnemonic.Cmp => Cmp,
             Mnemonic.Adc => Adc,
             Mnemonic.Sbb => Sbb,
             Mnemonic.Inc => op.A.Kind == OperandKind.Reg && op.A.Size >= 4 ? IncR : Inc,
@@ -33,42 +35,8 @@ internal static class Arithmetic
 
 
 
-    // ---- fast register forms: no memory, size 4 or 8 ----
-    private static void AddR32(Cpu c, Op op)
-    {
-        ulong a = c.R[op.A.Reg], b = op.B.Kind == OperandKind.Imm ? op.B.Value : c.R[op.B.Reg], r = a + b;
-        c.R[op.A.Reg] = (uint)r;
-        c.SetLazy(LazyOp.Add, 4, a, b, r);
-    }
-
-    private static void AddR64(Cpu c, Op op)
-    {
-        ulong a = c.R[op.A.Reg], b = op.B.Kind == OperandKind.Imm ? op.B.Value : c.R[op.B.Reg], r = a + b;
-        c.R[op.A.Reg] = r;
-        c.SetLazy(LazyOp.Add, 8, a, b, r);
-    }
-
-    private static void SubR32(Cpu c, Op op)
-    {
-        ulong a = c.R[op.A.Reg], b = op.B.Kind == OperandKind.Imm ? op.B.Value : c.R[op.B.Reg], r = a - b;
-        c.R[op.A.Reg] = (uint)r;
-        c.SetLazy(LazyOp.Sub, 4, a, b, r);
-    }
-
-    private static void SubR64(Cpu c, Op op)
-    {
-        ulong a = c.R[op.A.Reg], b = op.B.Kind == OperandKind.Imm ? op.B.Value : c.R[op.B.Reg], r = a - b;
-        c.R[op.A.Reg] = r;
-        c.SetLazy(LazyOp.Sub, 8, a, b, r);
-    }
-
-    private static void CmpR(Cpu c, Op op)
-    {
-        ulong a = c.R[op.A.Reg], b = op.B.Kind == OperandKind.Imm ? op.B.Value : c.R[op.B.Reg];
-        c.SetLazy(LazyOp.Sub, op.A.Size, a, b, a - b);
-    }
-
-    private static void IncR(Cpu c, Op op)
+    // ---- INC/DEC on a register (the loop-counter case) ----
+    private void IncR(Cpu c, Op op)
     {
         bool cf = c.GetCF();
         ulong a = c.R[op.A.Reg], r = a + 1;
@@ -77,7 +45,7 @@ internal static class Arithmetic
         c.LzCarry = cf;
     }
 
-    private static void DecR(Cpu c, Op op)
+    private void DecR(Cpu c, Op op)
     {
         bool cf = c.GetCF();
         ulong a = c.R[op.A.Reg], r = a - 1;
@@ -87,27 +55,27 @@ internal static class Arithmetic
     }
 
     // ---- general forms ----
-    private static void Add(Cpu c, Op op)
+    private void Add(Cpu c, Op op)
     {
         ulong a = c.ReadForUpdate(op.A, out var lin), b = c.ReadOp(op.B), r = a + b;
         c.WriteBack(op.A, lin, r);
         c.SetLazy(LazyOp.Add, op.Size, a, b, r);
     }
 
-    private static void Sub(Cpu c, Op op)
+    private void Sub(Cpu c, Op op)
     {
         ulong a = c.ReadForUpdate(op.A, out var lin), b = c.ReadOp(op.B), r = a - b;
         c.WriteBack(op.A, lin, r);
         c.SetLazy(LazyOp.Sub, op.Size, a, b, r);
     }
 
-    private static void Cmp(Cpu c, Op op)
+    private void Cmp(Cpu c, Op op)
     {
         ulong a = c.ReadOp(op.A), b = c.ReadOp(op.B);
         c.SetLazy(LazyOp.Sub, op.Size, a, b, a - b);
     }
 
-    private static void Adc(Cpu c, Op op)
+    private void Adc(Cpu c, Op op)
     {
         bool cf = c.GetCF();
         ulong a = c.ReadForUpdate(op.A, out var lin), b = c.ReadOp(op.B), r = a + b + (cf ? 1UL : 0);
@@ -116,7 +84,7 @@ internal static class Arithmetic
         c.LzCarry = cf;
     }
 
-    private static void Sbb(Cpu c, Op op)
+    private void Sbb(Cpu c, Op op)
     {
         bool cf = c.GetCF();
         ulong a = c.ReadForUpdate(op.A, out var lin), b = c.ReadOp(op.B), r = a - b - (cf ? 1UL : 0);
@@ -125,7 +93,7 @@ internal static class Arithmetic
         c.LzCarry = cf;
     }
 
-    private static void Inc(Cpu c, Op op)
+    private void Inc(Cpu c, Op op)
     {
         bool cf = c.GetCF();
         ulong a = c.ReadForUpdate(op.A, out var lin), r = a + 1;
@@ -134,7 +102,7 @@ internal static class Arithmetic
         c.LzCarry = cf;
     }
 
-    private static void Dec(Cpu c, Op op)
+    private void Dec(Cpu c, Op op)
     {
         bool cf = c.GetCF();
         ulong a = c.ReadForUpdate(op.A, out var lin), r = a - 1;
@@ -143,14 +111,14 @@ internal static class Arithmetic
         c.LzCarry = cf;
     }
 
-    private static void Neg(Cpu c, Op op)
+    private void Neg(Cpu c, Op op)
     {
         ulong a = c.ReadForUpdate(op.A, out var lin), r = 0 - a;
         c.WriteBack(op.A, lin, r);
         c.SetLazy(LazyOp.Neg, op.Size, 0, a, r);
     }
 
-    private static void Xadd(Cpu c, Op op)
+    private void Xadd(Cpu c, Op op)
     {
         ulong a = c.ReadForUpdate(op.A, out var lin), b = c.ReadOp(op.B), r = a + b;
         c.WriteBack(op.A, lin, r);
@@ -158,7 +126,7 @@ internal static class Arithmetic
         c.SetLazy(LazyOp.Add, op.Size, a, b, r);
     }
 
-    private static void Cmpxchg(Cpu c, Op op)
+    private void Cmpxchg(Cpu c, Op op)
     {
         // The destination is always written (with its own value on failure), as the manual says.
         ulong dst = c.ReadForUpdate(op.A, out var lin);
@@ -174,7 +142,7 @@ internal static class Arithmetic
         }
     }
 
-    private static void Cmpxchg16b(Cpu c, Op op)
+    private void Cmpxchg16b(Cpu c, Op op)
     {
         ulong lin = c.Linear(op.A);
         // The operand must be 16-byte aligned (#GP(0) otherwise).
@@ -197,7 +165,7 @@ internal static class Arithmetic
         }
     }
 
-    private static void Cmpxchg8b(Cpu c, Op op)
+    private void Cmpxchg8b(Cpu c, Op op)
     {
         ulong lin = c.Linear(op.A);
         c.ProbeWrite(lin, 8, c.Cpl == 3);
@@ -231,7 +199,7 @@ internal static class Arithmetic
         c.SetArith(f);
     }
 
-    private static void Mul(Cpu c, Op op)
+    private void Mul(Cpu c, Op op)
     {
         ulong src = c.ReadOp(op.A);
         int size = op.A.Size;
@@ -274,7 +242,7 @@ internal static class Arithmetic
         _ => (long)v,
     };
 
-    private static void Imul1(Cpu c, Op op)
+    private void Imul1(Cpu c, Op op)
     {
         int size = op.A.Size;
         long src = SignExtend(c.ReadOp(op.A), size);
@@ -314,13 +282,13 @@ internal static class Arithmetic
         SetMulFlags(c, size, (ulong)p, p != SignExtend((ulong)p, size));
     }
 
-    private static void Imul2(Cpu c, Op op) =>
+    private void Imul2(Cpu c, Op op) =>
         ImulCore(c, op, SignExtend(c.ReadOp(op.A), op.A.Size), SignExtend(c.ReadOp(op.B), op.A.Size));
 
-    private static void Imul3(Cpu c, Op op) =>
+    private void Imul3(Cpu c, Op op) =>
         ImulCore(c, op, SignExtend(c.ReadOp(op.B), op.A.Size), SignExtend(op.C.Value, op.C.Size == 0 ? op.A.Size : op.C.Size));
 
-    private static void Div(Cpu c, Op op)
+    private void Div(Cpu c, Op op)
     {
         int size = op.A.Size;
         ulong d = c.ReadOp(op.A);
@@ -358,7 +326,7 @@ internal static class Arithmetic
         }
     }
 
-    private static void Idiv(Cpu c, Op op)
+    private void Idiv(Cpu c, Op op)
     {
         int size = op.A.Size;
         long d = SignExtend(c.ReadOp(op.A), size);

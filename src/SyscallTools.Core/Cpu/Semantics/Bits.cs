@@ -5,9 +5,12 @@ using SyscallTools.Core.Cpu.Decoding;
 namespace SyscallTools.Core.Cpu.Semantics;
 
 /// <summary>BT BTS BTR BTC BSF BSR TZCNT LZCNT POPCNT.</summary>
-internal static class Bits
+internal sealed class Bits
 {
-    public static Exec? Bind(Op op)
+    /// <summary>Handlers are instance methods: delegates to them are called without the static-delegate thunk.</summary>
+    public static readonly Bits Instance = new();
+
+    public Exec? Bind(Op op)
     {
         switch (op.Mnemonic)
         {
@@ -25,7 +28,7 @@ internal static class Bits
     }
 
     /// <summary>CF = the selected bit; with a register offset and a memory operand the offset reaches beyond the operand (a bit string).</summary>
-    private static void BitTest(Cpu c, Op op)
+    private void BitTest(Cpu c, Op op)
     {
         int bits = op.A.Size * 8;
         ulong offset = c.ReadOp(op.B);
@@ -55,7 +58,7 @@ internal static class Bits
         else c.WriteOp(op.A, r);
     }
 
-    private static void Bsf(Cpu c, Op op)
+    private void Bsf(Cpu c, Op op)
     {
         ulong v = c.ReadOp(op.B);
         // Source zero: ZF=1 and the destination is left unchanged (AMD documents it; Intel cores behave so).
@@ -64,7 +67,7 @@ internal static class Bits
         c.SetArithBit(RFlags.ZF, false);
     }
 
-    private static void Bsr(Cpu c, Op op)
+    private void Bsr(Cpu c, Op op)
     {
         ulong v = c.ReadOp(op.B);
         if (v == 0) { c.SetArithBit(RFlags.ZF, true); return; }
@@ -72,7 +75,7 @@ internal static class Bits
         c.SetArithBit(RFlags.ZF, false);
     }
 
-    private static void Tzcnt(Cpu c, Op op)
+    private void Tzcnt(Cpu c, Op op)
     {
         ulong v = c.ReadOp(op.B);
         int bits = op.A.Size * 8;
@@ -84,7 +87,7 @@ internal static class Bits
         c.SetArith(f);
     }
 
-    private static void Lzcnt(Cpu c, Op op)
+    private void Lzcnt(Cpu c, Op op)
     {
         ulong v = c.ReadOp(op.B);
         int bits = op.A.Size * 8;
@@ -96,7 +99,7 @@ internal static class Bits
         c.SetArith(f);
     }
 
-    private static void Popcnt(Cpu c, Op op)
+    private void Popcnt(Cpu c, Op op)
     {
         ulong v = c.ReadOp(op.B);
         c.WriteOp(op.A, (ulong)BitOperations.PopCount(v));

@@ -4,9 +4,12 @@ using SyscallTools.Core.Cpu.Decoding;
 namespace SyscallTools.Core.Cpu.Semantics;
 
 /// <summary>JMP Jcc CALL RET LOOP JCXZ, near and far. A branch to a non-canonical address faults at the branch.</summary>
-internal static class ControlFlow
+internal sealed class ControlFlow
 {
-    public static Exec? Bind(Op op)
+    /// <summary>Handlers are instance methods: delegates to them are called without the static-delegate thunk.</summary>
+    public static readonly ControlFlow Instance = new();
+
+    public Exec? Bind(Op op)
     {
         var i = op.I;
         int slot = Math.Abs(i.StackPointerIncrement);
@@ -41,10 +44,11 @@ internal static class ControlFlow
         if (i.FlowControl == FlowControl.ConditionalBranch && i.ConditionCode != ConditionCode.None && op.A.Kind == OperandKind.Imm)
         {
             op.Sub = (int)i.ConditionCode - 1;
+            bool is64 = i.CodeSize == CodeSize.Code64;
             return i.ConditionCode switch
             {
-                ConditionCode.ne => Jne,
-                ConditionCode.e => Je,
+                ConditionCode.ne => is64 ? Jne<Target64> : Jne<Target32>,
+                ConditionCode.e => is64 ? Je<Target64> : Je<Target32>,
                 _ => Jcc,
             };
         }
@@ -61,31 +65,54 @@ internal static class ControlFlow
         else
         {
             target = c.Mode is CpuMode.Legacy16 or CpuMode.Compat16 ? target & 0xFFFF : (uint)target;
-            if (target > c.GetSegment(SegReg.CS).Limit) throw CpuFaultException.Gp(0, $"branch to 0x{target:x} beyond the CS limit");
+            if (target > c.Seg[(int)SegReg.CS].Limit) throw CpuFaultException.Gp(0, $"branch to 0x{target:x} beyond the CS limit");
         }
         c.Rip = target;
     }
 
-    private static void JmpRel(Cpu c, Op op) => Branch(c, op.A.Value);
+    private void JmpRel(Cpu c, Op op) => Branch(c, op.A.Value);
 
-    private static void JmpIndirect(Cpu c, Op op) => Branch(c, c.ReadOp(op.A));
+    private void JmpIndirect(Cpu c, Op op) => Branch(c, c.ReadOp(op.A));
 
-    private static void Jne(Cpu c, Op op)
+    // JNE/JE close most loops; they get a body per code size so the taken path has no mode test.
+    private void Jne<T>(Cpu c, Op op) where T : struct, ITarget
     {
-        if (!c.GetZF()) Branch(c, op.A.Value);
+        if (!c.GetZF()) T.Go(c, op.A.Value);
     }
 
-    private static void Je(Cpu c, Op op)
+    private void Je<T>(Cpu c, Op op) where T : struct, ITarget
     {
-        if (c.GetZF()) Branch(c, op.A.Value);
+        if (c.GetZF()) T.Go(c, op.A.Value);
     }
 
-    private static void Jcc(Cpu c, Op op)
+    internal interface ITarget { static abstract void Go(Cpu c, ulong target); }
+
+    /// <summary>64-bit code: the target must be canonical.</summary>
+    internal struct Target64 : ITarget
+    {
+        public static void Go(Cpu c, ulong target)
+        {
+            if (!Cpu.IsCanonical(target)) throw CpuFaultException.Gp(0, $"branch to non-canonical address 0x{target:x}");
+            c.Rip = target;
+        }
+    }
+
+    /// <summary>32-bit code: the target must lie inside the CS limit.</summary>
+    internal struct Target32 : ITarget
+    {
+        public static void Go(Cpu c, ulong target)
+        {
+            if (target > c.Seg[(int)SegReg.CS].Limit) throw CpuFaultException.Gp(0, $"branch to 0x{target:x} beyond the CS limit");
+            c.Rip = target;
+        }
+    }
+
+    private void Jcc(Cpu c, Op op)
     {
         if (c.Condition(op.Sub)) Branch(c, op.A.Value);
     }
 
-    private static void Call(Cpu c, Op op)
+    private void Call(Cpu c, Op op)
     {
         ulong target = op.A.Kind == OperandKind.Imm ? op.A.Value : c.ReadOp(op.A);
         ulong ret = c.Rip;
@@ -95,7 +122,7 @@ internal static class ControlFlow
         catch (CpuFaultException) { c.R[4] = oldSp; throw; }
     }
 
-    private static void Ret(Cpu c, Op op)
+    private void Ret(Cpu c, Op op)
     {
         int size = op.Size;
         ulong target = c.Peek(size, 0);
@@ -104,7 +131,7 @@ internal static class ControlFlow
         c.R[4] = c.MaskSp(c.R[4] + (ulong)size + (op.I.OpCount == 1 ? (ulong)op.I.Immediate16 : 0UL));
     }
 
-    private static void Loop(Cpu c, Op op)
+    private void Loop(Cpu c, Op op)
     {
         ulong count = (c.R[1] - 1) & Cpu.SizeMask(op.Size);
         c.WriteReg(1, op.Size, count);
@@ -113,7 +140,7 @@ internal static class ControlFlow
     }
 
     /// <summary>BOUND (legacy and compatibility mode only): #BR when the signed index lies outside [lower, upper].</summary>
-    private static void Bound(Cpu c, Op op)
+    private void Bound(Cpu c, Op op)
     {
         int size = op.A.Size;
         ulong lin = c.Linear(op.B);
@@ -124,7 +151,7 @@ internal static class ControlFlow
             throw new CpuFaultException(new CpuFault { Vector = Vector.BR, Reason = $"BOUND: index {index} outside [{lower}, {upper}]" });
     }
 
-    private static void Jcxz(Cpu c, Op op)
+    private void Jcxz(Cpu c, Op op)
     {
         if ((c.R[1] & Cpu.SizeMask(op.Size)) == 0) Branch(c, op.A.Value);
     }
@@ -157,7 +184,7 @@ internal static class ControlFlow
         return d;
     }
 
-    private static void FarJmp(Cpu c, Op op)
+    private void FarJmp(Cpu c, Op op)
     {
         var (sel, off) = FarPointer(c, op);
         var from = (Cs: c.GetSegment(SegReg.CS).Selector, Ip: c.Rip - (ulong)op.I.Length, Cpl: c.Cpl, Mode: c.Mode);
@@ -167,7 +194,7 @@ internal static class ControlFlow
         c.NotifyFar(FarTransferKind.FarJmp, "JMP FAR", from.Cs, from.Ip, from.Cpl, from.Mode);
     }
 
-    private static void FarCall(Cpu c, Op op)
+    private void FarCall(Cpu c, Op op)
     {
         var (sel, off) = FarPointer(c, op);
         var from = (Cs: c.GetSegment(SegReg.CS).Selector, Ip: c.Rip - (ulong)op.I.Length, Cpl: c.Cpl, Mode: c.Mode);
@@ -191,7 +218,7 @@ internal static class ControlFlow
         c.NotifyFar(FarTransferKind.FarCall, "CALL FAR", from.Cs, from.Ip, from.Cpl, from.Mode);
     }
 
-    private static void FarRet(Cpu c, Op op)
+    private void FarRet(Cpu c, Op op)
     {
         int size = op.I.Code switch
         {

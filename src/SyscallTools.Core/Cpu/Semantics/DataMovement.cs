@@ -4,9 +4,12 @@ using SyscallTools.Core.Cpu.Decoding;
 namespace SyscallTools.Core.Cpu.Semantics;
 
 /// <summary>MOV MOVZX MOVSX MOVSXD LEA XCHG CMOVcc SETcc BSWAP and the sign-extension family (CBW ... CQO).</summary>
-internal static class DataMovement
+internal sealed class DataMovement
 {
-    public static Exec? Bind(Op op)
+    /// <summary>Handlers are instance methods: delegates to them are called without the static-delegate thunk.</summary>
+    public static readonly DataMovement Instance = new();
+
+    public Exec? Bind(Op op)
     {
         var i = op.I;
         switch (op.Mnemonic)
@@ -35,26 +38,26 @@ internal static class DataMovement
         return null;
     }
 
-    private static void MovRR(Cpu c, Op op)
+    private void MovRR(Cpu c, Op op)
     {
         ulong v = op.B.Size == 8 ? c.R[op.B.Reg] : c.ReadOp(op.B);
         c.WriteReg(op.A.Reg, op.A.Size, v);
     }
 
-    private static void MovRI(Cpu c, Op op) => c.WriteReg(op.A.Reg, op.A.Size, op.B.Value);
+    private void MovRI(Cpu c, Op op) => c.WriteReg(op.A.Reg, op.A.Size, op.B.Value);
 
-    private static void Mov(Cpu c, Op op) => c.WriteOp(op.A, c.ReadOp(op.B));
+    private void Mov(Cpu c, Op op) => c.WriteOp(op.A, c.ReadOp(op.B));
 
-    private static void Movzx(Cpu c, Op op) => c.WriteOp(op.A, c.ReadOp(op.B));
+    private void Movzx(Cpu c, Op op) => c.WriteOp(op.A, c.ReadOp(op.B));
 
-    private static void Movsx(Cpu c, Op op)
+    private void Movsx(Cpu c, Op op)
     {
         ulong v = c.ReadOp(op.B);
         long s = op.B.Size switch { 1 => (sbyte)v, 2 => (short)v, 4 => (int)v, _ => (long)v };
         c.WriteOp(op.A, (ulong)s);
     }
 
-    private static void Lea(Cpu c, Op op)
+    private void Lea(Cpu c, Op op)
     {
         // The effective address only: no segment base, no access, no canonical check.
         var m = op.B;
@@ -65,30 +68,30 @@ internal static class DataMovement
         c.WriteOp(op.A, ea);
     }
 
-    private static void Xchg(Cpu c, Op op)
+    private void Xchg(Cpu c, Op op)
     {
         ulong a = c.ReadForUpdate(op.A, out var lin), b = c.ReadForUpdate(op.B, out var lin2);
         c.WriteBack(op.A, lin, b);
         c.WriteBack(op.B, lin2, a);
     }
 
-    private static void Cmov(Cpu c, Op op)
+    private void Cmov(Cpu c, Op op)
     {
         ulong v = c.ReadOp(op.B); // the source is read (and may fault) whether or not the move happens
         if (c.Condition(op.Sub)) c.WriteOp(op.A, v);
         else if (op.A.Size == 4) c.R[op.A.Reg] = (uint)c.R[op.A.Reg]; // a 32-bit CMOVcc zero-extends even when false
     }
 
-    private static void Setcc(Cpu c, Op op) => c.WriteOp(op.A, c.Condition(op.Sub) ? 1UL : 0UL);
+    private void Setcc(Cpu c, Op op) => c.WriteOp(op.A, c.Condition(op.Sub) ? 1UL : 0UL);
 
-    private static void Bswap(Cpu c, Op op)
+    private void Bswap(Cpu c, Op op)
     {
         ulong v = c.R[op.A.Reg];
         c.WriteReg(op.A.Reg, op.A.Size, op.A.Size == 8 ? System.Buffers.Binary.BinaryPrimitives.ReverseEndianness(v)
             : System.Buffers.Binary.BinaryPrimitives.ReverseEndianness((uint)v));
     }
 
-    private static void WidenAccumulator(Cpu c, Op op)
+    private void WidenAccumulator(Cpu c, Op op)
     {
         switch (op.Mnemonic)
         {
@@ -98,7 +101,7 @@ internal static class DataMovement
         }
     }
 
-    private static void SignIntoRdx(Cpu c, Op op)
+    private void SignIntoRdx(Cpu c, Op op)
     {
         switch (op.Mnemonic)
         {

@@ -4,9 +4,12 @@ using SyscallTools.Core.Cpu.Decoding;
 namespace SyscallTools.Core.Cpu.Semantics;
 
 /// <summary>CLC STC CMC CLD STD CLI STI LAHF SAHF CLAC STAC.</summary>
-internal static class FlagOps
+internal sealed class FlagOps
 {
-    public static Exec? Bind(Op op) => op.Mnemonic switch
+    /// <summary>Handlers are instance methods: delegates to them are called without the static-delegate thunk.</summary>
+    public static readonly FlagOps Instance = new();
+
+    public Exec? Bind(Op op) => op.Mnemonic switch
     {
         Mnemonic.Clc => static (c, _) => c.SetArithBit(RFlags.CF, false),
         Mnemonic.Stc => static (c, _) => c.SetArithBit(RFlags.CF, true),
@@ -33,13 +36,13 @@ internal static class FlagOps
         if (c.Cpl > RFlags.Iopl(c.FlagsRest)) throw CpuFaultException.Gp(0, $"{name} at CPL {c.Cpl} > IOPL {RFlags.Iopl(c.FlagsRest)}");
     }
 
-    private static void Cli(Cpu c, Op op)
+    private void Cli(Cpu c, Op op)
     {
         CheckIopl(c, "CLI");
         c.SetFlagsRest(c.FlagsRest & ~RFlags.IF);
     }
 
-    private static void Sti(Cpu c, Op op)
+    private void Sti(Cpu c, Op op)
     {
         CheckIopl(c, "STI");
         // Interrupts stay blocked until after the next instruction when STI sets IF (the `sti; sysexit` idiom).
@@ -47,13 +50,13 @@ internal static class FlagOps
         c.SetFlagsRest(c.FlagsRest | RFlags.IF);
     }
 
-    private static void Lahf(Cpu c, Op op)
+    private void Lahf(Cpu c, Op op)
     {
         ulong f = c.Rflags & (RFlags.SF | RFlags.ZF | RFlags.AF | RFlags.PF | RFlags.CF) | RFlags.Fixed;
         c.R[0] = (c.R[0] & ~0xFF00UL) | (f << 8);
     }
 
-    private static void Sahf(Cpu c, Op op)
+    private void Sahf(Cpu c, Op op)
     {
         ulong ah = (c.R[0] >> 8) & (RFlags.SF | RFlags.ZF | RFlags.AF | RFlags.PF | RFlags.CF);
         ulong f = c.ArithFlags() & RFlags.OF;

@@ -8,9 +8,12 @@ namespace SyscallTools.Core.Cpu.Semantics;
 /// manual leaves a flag undefined (OF for counts above 1, AF), this model follows what current Intel and AMD
 /// cores produce for OF (computed as for count 1 from the final result) and clears AF.
 /// </summary>
-internal static class Shifts
+internal sealed class Shifts
 {
-    public static Exec? Bind(Op op) => op.Mnemonic switch
+    /// <summary>Handlers are instance methods: delegates to them are called without the static-delegate thunk.</summary>
+    public static readonly Shifts Instance = new();
+
+    public Exec? Bind(Op op) => op.Mnemonic switch
     {
         Mnemonic.Shl or Mnemonic.Sal => Shl,
         Mnemonic.Shr => Shr,
@@ -28,7 +31,7 @@ internal static class Shifts
     /// A count of zero leaves value and flags alone — but a 32-bit register destination is still written, so its
     /// upper half is zeroed as for any 32-bit operation (seen on hardware; Vectors/native-64.txt).
     /// </summary>
-    private static void Unchanged(Cpu c, Op op)
+    private void Unchanged(Cpu c, Op op)
     {
         if (op.A.Kind == OperandKind.Reg && op.A.Size == 4) c.R[op.A.Reg] = (uint)c.R[op.A.Reg];
     }
@@ -51,7 +54,7 @@ internal static class Shifts
         c.SetArith(f);
     }
 
-    private static void Shl(Cpu c, Op op)
+    private void Shl(Cpu c, Op op)
     {
         int n = Count(c, op, op.B);
         ulong a = c.ReadForUpdate(op.A, out var lin);
@@ -64,7 +67,7 @@ internal static class Shifts
         SetResultFlags(c, op.A.Size, r, cf, ((r & Cpu.SignBit(op.A.Size)) != 0) != cf);
     }
 
-    private static void Shr(Cpu c, Op op)
+    private void Shr(Cpu c, Op op)
     {
         int n = Count(c, op, op.B);
         ulong a = c.ReadForUpdate(op.A, out var lin) & Cpu.SizeMask(op.A.Size);
@@ -75,7 +78,7 @@ internal static class Shifts
         SetResultFlags(c, op.A.Size, r, cf, (a & Cpu.SignBit(op.A.Size)) != 0);
     }
 
-    private static void Sar(Cpu c, Op op)
+    private void Sar(Cpu c, Op op)
     {
         int n = Count(c, op, op.B);
         ulong a = c.ReadForUpdate(op.A, out var lin);
@@ -97,7 +100,7 @@ internal static class Shifts
         c.SetArith(f);
     }
 
-    private static void Rol(Cpu c, Op op)
+    private void Rol(Cpu c, Op op)
     {
         int raw = Count(c, op, op.B);
         ulong a = c.ReadForUpdate(op.A, out var lin) & Cpu.SizeMask(op.A.Size);
@@ -110,7 +113,7 @@ internal static class Shifts
         SetCfOf(c, cf, ((r & Cpu.SignBit(op.A.Size)) != 0) != cf);
     }
 
-    private static void Ror(Cpu c, Op op)
+    private void Ror(Cpu c, Op op)
     {
         int raw = Count(c, op, op.B);
         ulong a = c.ReadForUpdate(op.A, out var lin) & Cpu.SizeMask(op.A.Size);
@@ -124,7 +127,7 @@ internal static class Shifts
         SetCfOf(c, msb, msb != next);
     }
 
-    private static void Rcl(Cpu c, Op op)
+    private void Rcl(Cpu c, Op op)
     {
         int bits = op.A.Size * 8;
         int n = Count(c, op, op.B);
@@ -143,7 +146,7 @@ internal static class Shifts
         SetCfOf(c, cf, ((r & Cpu.SignBit(op.A.Size)) != 0) != cf);
     }
 
-    private static void Rcr(Cpu c, Op op)
+    private void Rcr(Cpu c, Op op)
     {
         int bits = op.A.Size * 8;
         int n = Count(c, op, op.B);
@@ -164,7 +167,7 @@ internal static class Shifts
         SetCfOf(c, cf, of);
     }
 
-    private static void Shld(Cpu c, Op op)
+    private void Shld(Cpu c, Op op)
     {
         int n = Count(c, op, op.C);
         ulong a = c.ReadForUpdate(op.A, out var lin) & Cpu.SizeMask(op.A.Size);
@@ -179,7 +182,7 @@ internal static class Shifts
         SetResultFlags(c, op.A.Size, r, cf, ((r ^ a) & Cpu.SignBit(op.A.Size)) != 0);
     }
 
-    private static void Shrd(Cpu c, Op op)
+    private void Shrd(Cpu c, Op op)
     {
         int n = Count(c, op, op.C);
         ulong a = c.ReadForUpdate(op.A, out var lin) & Cpu.SizeMask(op.A.Size);

@@ -4,9 +4,12 @@ using SyscallTools.Core.Cpu.Decoding;
 namespace SyscallTools.Core.Cpu.Semantics;
 
 /// <summary>PUSH POP (general, segment) PUSHF POPF PUSHA POPA ENTER LEAVE.</summary>
-internal static class Stack
+internal sealed class Stack
 {
-    public static Exec? Bind(Op op)
+    /// <summary>Handlers are instance methods: delegates to them are called without the static-delegate thunk.</summary>
+    public static readonly Stack Instance = new();
+
+    public Exec? Bind(Op op)
     {
         // Iced knows how far each form moves the stack pointer; the slot size follows from it.
         int slot = Math.Abs(op.I.StackPointerIncrement);
@@ -42,22 +45,22 @@ internal static class Stack
         }
     }
 
-    private static void PushR64(Cpu c, Op op) => c.Push(8, c.R[op.A.Reg]);
+    private void PushR64(Cpu c, Op op) => c.Push(8, c.R[op.A.Reg]);
 
-    private static void PopR64(Cpu c, Op op)
+    private void PopR64(Cpu c, Op op)
     {
         ulong v = c.Pop(8);
         c.R[op.A.Reg] = v;
     }
 
-    private static void Push(Cpu c, Op op)
+    private void Push(Cpu c, Op op)
     {
         // PUSH RSP/ESP pushes the value before the decrement, which ReadOp naturally gives.
         ulong v = c.ReadOp(op.A);
         c.Push(op.Size, v);
     }
 
-    private static void Pop(Cpu c, Op op)
+    private void Pop(Cpu c, Op op)
     {
         // POP to memory computes the address after RSP is incremented; the old RSP is restored on a fault.
         ulong oldSp = c.R[4];
@@ -66,13 +69,13 @@ internal static class Stack
         catch (CpuFaultException) { c.R[4] = oldSp; throw; }
     }
 
-    private static void PushSeg(Cpu c, Op op)
+    private void PushSeg(Cpu c, Op op)
     {
         var seg = (SegReg)(op.I.Op0Register - Register.ES);
         c.Push(op.Size, c.GetSegment(seg).Selector);
     }
 
-    private static void PopSeg(Cpu c, Op op)
+    private void PopSeg(Cpu c, Op op)
     {
         var seg = (SegReg)(op.I.Op0Register - Register.ES);
         ushort sel = (ushort)c.Peek(op.Size, 0);
@@ -81,13 +84,13 @@ internal static class Stack
         if (seg == SegReg.SS) c.Shadow = Cpu.ShadowMovSs;
     }
 
-    private static void Pushf(Cpu c, Op op)
+    private void Pushf(Cpu c, Op op)
     {
         // The image has VM and RF cleared.
         c.Push(op.Size, c.Rflags & ~(RFlags.VM | RFlags.RF));
     }
 
-    private static void Popf(Cpu c, Op op)
+    private void Popf(Cpu c, Op op)
     {
         ulong v = c.Peek(op.Size, 0);
         c.Pop(op.Size);
@@ -105,7 +108,7 @@ internal static class Stack
         return ((old & ~changeable) | (image & changeable)) & ~RFlags.RF;
     }
 
-    private static void Pusha(Cpu c, Op op)
+    private void Pusha(Cpu c, Op op)
     {
         int size = op.Size;
         ulong sp0 = c.R[4];
@@ -115,7 +118,7 @@ internal static class Stack
         for (int r = 0; r < 8; r++) c.Push(size, r == 4 ? sp0 : c.R[r]);
     }
 
-    private static void Popa(Cpu c, Op op)
+    private void Popa(Cpu c, Op op)
     {
         int size = op.Size;
         var vals = new ulong[8];
@@ -124,7 +127,7 @@ internal static class Stack
         c.R[4] = c.MaskSp(c.R[4] + (ulong)(8 * size));
     }
 
-    private static void Leave(Cpu c, Op op)
+    private void Leave(Cpu c, Op op)
     {
         int size = op.Size;
         ulong oldSp = c.R[4];
@@ -137,7 +140,7 @@ internal static class Stack
         catch (CpuFaultException) { c.R[4] = oldSp; throw; }
     }
 
-    private static void Enter(Cpu c, Op op)
+    private void Enter(Cpu c, Op op)
     {
         int level = (int)(op.I.Immediate8_2nd & 31);
         if (level != 0) throw CpuFaultException.NotModelled("ENTER with a nesting level");

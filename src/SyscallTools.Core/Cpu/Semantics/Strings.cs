@@ -7,9 +7,12 @@ namespace SyscallTools.Core.Cpu.Semantics;
 /// MOVS STOS LODS CMPS SCAS with REP/REPE/REPNE. Each iteration commits before the next, so a fault in the
 /// middle leaves RCX/RSI/RDI describing the remaining work and RIP at the instruction, as on hardware.
 /// </summary>
-internal static class Strings
+internal sealed class Strings
 {
-    public static Exec? Bind(Op op)
+    /// <summary>Handlers are instance methods: delegates to them are called without the static-delegate thunk.</summary>
+    public static readonly Strings Instance = new();
+
+    public Exec? Bind(Op op)
     {
         var i = op.I;
         if (!i.IsStringInstruction) return null;
@@ -75,7 +78,7 @@ internal static class Strings
         }
     }
 
-    private static void Movs(Cpu c, Op op) => Repeat(c, op, static (c, op) =>
+    private void Movs(Cpu c, Op op) => Repeat(c, op, static (c, op) =>
     {
         ulong v = c.Read(Src(c, op), op.Size);
         c.Write(Dst(c, op), op.Size, v);
@@ -85,14 +88,14 @@ internal static class Strings
         return false;
     }, conditional: false);
 
-    private static void Stos(Cpu c, Op op) => Repeat(c, op, static (c, op) =>
+    private void Stos(Cpu c, Op op) => Repeat(c, op, static (c, op) =>
     {
         c.Write(Dst(c, op), op.Size, c.R[0]);
         Advance(c, op, 7, Delta(c, op));
         return false;
     }, conditional: false);
 
-    private static void Lods(Cpu c, Op op) => Repeat(c, op, static (c, op) =>
+    private void Lods(Cpu c, Op op) => Repeat(c, op, static (c, op) =>
     {
         c.WriteReg(0, op.Size, c.Read(Src(c, op), op.Size));
         Advance(c, op, 6, Delta(c, op));
@@ -101,7 +104,7 @@ internal static class Strings
 
     private static bool StopFor(Cpu c, Op op) => op.Sub == 1 ? !c.GetZF() : c.GetZF();
 
-    private static void Cmps(Cpu c, Op op) => Repeat(c, op, static (c, op) =>
+    private void Cmps(Cpu c, Op op) => Repeat(c, op, static (c, op) =>
     {
         ulong a = c.Read(Src(c, op), op.Size), b = c.Read(Dst(c, op), op.Size);
         c.SetLazy(LazyOp.Sub, op.Size, a, b, a - b);
@@ -111,7 +114,7 @@ internal static class Strings
         return StopFor(c, op);
     }, conditional: true);
 
-    private static void Scas(Cpu c, Op op) => Repeat(c, op, static (c, op) =>
+    private void Scas(Cpu c, Op op) => Repeat(c, op, static (c, op) =>
     {
         ulong a = c.R[0] & Cpu.SizeMask(op.Size), b = c.Read(Dst(c, op), op.Size);
         c.SetLazy(LazyOp.Sub, op.Size, a, b, a - b);

@@ -7,9 +7,12 @@ namespace SyscallTools.Core.Cpu.Semantics;
 /// NOP PAUSE ENDBR fences CPUID RDTSC UD2 HLT SWAPGS RDMSR WRMSR, MOV to/from control and segment registers,
 /// LGDT LIDT LTR SGDT SIDT STR, INVLPG. Privileged ones raise #GP(0) outside ring 0.
 /// </summary>
-internal static class SystemOps
+internal sealed class SystemOps
 {
-    public static Exec? Bind(Op op)
+    /// <summary>Handlers are instance methods: delegates to them are called without the static-delegate thunk.</summary>
+    public static readonly SystemOps Instance = new();
+
+    public Exec? Bind(Op op)
     {
         var i = op.I;
         switch (op.Mnemonic)
@@ -51,11 +54,11 @@ internal static class SystemOps
         if (c.Cpl != 0) throw CpuFaultException.Gp(0, $"{name} is privileged (CPL {c.Cpl})");
     }
 
-    private static void Nop(Cpu c, Op op) { }
+    private void Nop(Cpu c, Op op) { }
 
-    private static void Ud(Cpu c, Op op) => throw CpuFaultException.Ud($"{op.I.Mnemonic.ToString().ToUpperInvariant()} (architecturally undefined)");
+    private void Ud(Cpu c, Op op) => throw CpuFaultException.Ud($"{op.I.Mnemonic.ToString().ToUpperInvariant()} (architecturally undefined)");
 
-    private static void Cpuid(Cpu c, Op op)
+    private void Cpuid(Cpu c, Op op)
     {
         var (a, b, cx, d) = c.Profile.Cpuid((uint)c.R[0], (uint)c.R[1], c.Mode);
         c.R[0] = a; c.R[3] = b; c.R[1] = cx; c.R[2] = d;
@@ -67,7 +70,7 @@ internal static class SystemOps
         if ((c.Cr4 & Cr4Tsd) != 0 && c.Cpl != 0) throw CpuFaultException.Gp(0, $"{name} with CR4.TSD at CPL {c.Cpl}");
     }
 
-    private static void Rdtsc(Cpu c, Op op)
+    private void Rdtsc(Cpu c, Op op)
     {
         CheckTsd(c, "RDTSC");
         ulong t = c.Tsc;
@@ -75,7 +78,7 @@ internal static class SystemOps
         c.R[2] = t >> 32;
     }
 
-    private static void Rdtscp(Cpu c, Op op)
+    private void Rdtscp(Cpu c, Op op)
     {
         CheckTsd(c, "RDTSCP");
         ulong t = c.Tsc;
@@ -84,14 +87,14 @@ internal static class SystemOps
         c.R[1] = (uint)(c.ReadMsr(Msr.TscAux) ?? 0);
     }
 
-    private static void Hlt(Cpu c, Op op)
+    private void Hlt(Cpu c, Op op)
     {
         RequireRing0(c, "HLT");
         c._halted = true;
         c.BreakBlock = true;
     }
 
-    private static void Swapgs(Cpu c, Op op)
+    private void Swapgs(Cpu c, Op op)
     {
         if (c.Mode != CpuMode.Long64) throw CpuFaultException.Ud("SWAPGS outside 64-bit mode");
         RequireRing0(c, "SWAPGS");
@@ -100,7 +103,7 @@ internal static class SystemOps
         c.Seg[(int)SegReg.GS].Base = kernel;
     }
 
-    private static void Rdmsr(Cpu c, Op op)
+    private void Rdmsr(Cpu c, Op op)
     {
         RequireRing0(c, "RDMSR");
         uint index = (uint)c.R[1];
@@ -109,7 +112,7 @@ internal static class SystemOps
         c.R[2] = v >> 32;
     }
 
-    private static void Wrmsr(Cpu c, Op op)
+    private void Wrmsr(Cpu c, Op op)
     {
         RequireRing0(c, "WRMSR");
         uint index = (uint)c.R[1];
@@ -121,7 +124,7 @@ internal static class SystemOps
         c.ControlChanged();
     }
 
-    private static void LoadTableRegister(Cpu c, Op op)
+    private void LoadTableRegister(Cpu c, Op op)
     {
         RequireRing0(c, op.I.Mnemonic.ToString().ToUpperInvariant());
         ulong lin = c.Linear(op.A);
@@ -131,7 +134,7 @@ internal static class SystemOps
         if (op.Mnemonic == Mnemonic.Lgdt) c.Gdtr = t; else c.Idtr = t;
     }
 
-    private static void StoreTableRegister(Cpu c, Op op)
+    private void StoreTableRegister(Cpu c, Op op)
     {
         var t = op.Mnemonic == Mnemonic.Sgdt ? c.Gdtr : c.Idtr;
         ulong lin = c.Linear(op.A);
@@ -139,7 +142,7 @@ internal static class SystemOps
         if (c.Mode == CpuMode.Long64) c.Write(lin + 2, 8, t.Base); else c.Write(lin + 2, 4, (uint)t.Base);
     }
 
-    private static void Ltr(Cpu c, Op op)
+    private void Ltr(Cpu c, Op op)
     {
         RequireRing0(c, "LTR");
         ushort sel = (ushort)c.ReadOp(op.A);
@@ -161,7 +164,7 @@ internal static class SystemOps
         c.Tr.Type |= 2;
     }
 
-    private static void MovToCr(Cpu c, Op op)
+    private void MovToCr(Cpu c, Op op)
     {
         RequireRing0(c, "MOV to CR");
         ulong v = c.R[(int)(op.I.Op1Register.GetFullRegister() - Register.RAX)];
@@ -182,7 +185,7 @@ internal static class SystemOps
         c.ControlChanged();
     }
 
-    private static void MovFromCr(Cpu c, Op op)
+    private void MovFromCr(Cpu c, Op op)
     {
         RequireRing0(c, "MOV from CR");
         ulong v = op.I.Op1Register switch
@@ -196,7 +199,7 @@ internal static class SystemOps
         c.R[(int)(op.I.Op0Register.GetFullRegister() - Register.RAX)] = c.Mode == CpuMode.Long64 ? v : (uint)v;
     }
 
-    private static void MovToSreg(Cpu c, Op op)
+    private void MovToSreg(Cpu c, Op op)
     {
         var seg = (SegReg)(op.I.Op0Register - Register.ES);
         if (seg == SegReg.CS) throw CpuFaultException.Ud("MOV to CS");
@@ -206,7 +209,7 @@ internal static class SystemOps
         c.BreakBlock = true;
     }
 
-    private static void MovFromSreg(Cpu c, Op op)
+    private void MovFromSreg(Cpu c, Op op)
     {
         ushort sel = c.GetSegment((SegReg)(op.I.Op1Register - Register.ES)).Selector;
         // To a register the selector is zero-extended; to memory only 16 bits are written.
@@ -214,7 +217,7 @@ internal static class SystemOps
         else c.WriteOp(op.A, sel);
     }
 
-    private static void Io(Cpu c, Op op)
+    private void Io(Cpu c, Op op)
     {
         // No I/O permission bitmap is modelled: ring 3 above IOPL faults as on hardware; anything else is a gap.
         if (c.Cpl > RFlags.Iopl(c.FlagsRest)) throw CpuFaultException.Gp(0, $"{op.I.Mnemonic.ToString().ToUpperInvariant()} at CPL {c.Cpl} > IOPL");

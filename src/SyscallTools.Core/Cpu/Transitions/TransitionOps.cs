@@ -4,19 +4,18 @@ using SyscallTools.Core.Cpu.Decoding;
 namespace SyscallTools.Core.Cpu.Semantics;
 
 /// <summary>Binds the privilege transitions, each implemented in its own file: SYSCALL SYSRET SYSENTER SYSEXIT INT IRET.</summary>
-internal static class Transitions
+internal sealed class Transitions
 {
-    public static Exec? Bind(Op op) => op.Mnemonic switch
+    public static readonly Transitions Instance = new();
+
+    public Exec? Bind(Op op) => op.Mnemonic switch
     {
-        Mnemonic.Syscall => Cpu.Syscall,
-        Mnemonic.Sysret or Mnemonic.Sysretq => Cpu.Sysret,
-        Mnemonic.Sysenter => Cpu.Sysenter,
-        Mnemonic.Sysexit or Mnemonic.Sysexitq => Cpu.Sysexit,
-        Mnemonic.Iret or Mnemonic.Iretd or Mnemonic.Iretq => Cpu.Iret,
-        Mnemonic.Int => Cpu.SoftwareInterrupt,
-        Mnemonic.Int3 => Cpu.SoftwareInterrupt,
-        Mnemonic.Into => Cpu.SoftwareInterrupt,
-        Mnemonic.Int1 => Cpu.SoftwareInterrupt,
+        Mnemonic.Syscall => static (c, o) => Cpu.Syscall(c, o),
+        Mnemonic.Sysret or Mnemonic.Sysretq => static (c, o) => Cpu.Sysret(c, o),
+        Mnemonic.Sysenter => static (c, o) => Cpu.Sysenter(c, o),
+        Mnemonic.Sysexit or Mnemonic.Sysexitq => static (c, o) => Cpu.Sysexit(c, o),
+        Mnemonic.Iret or Mnemonic.Iretd or Mnemonic.Iretq => static (c, o) => Cpu.Iret(c, o),
+        Mnemonic.Int or Mnemonic.Int3 or Mnemonic.Into or Mnemonic.Int1 => static (c, o) => Cpu.SoftwareInterrupt(c, o),
         _ => null,
     };
 }
