@@ -134,6 +134,8 @@ public sealed partial class Cpu
                 if (BreakBlock || Rip != op.Next) break;
             }
             if (BreakBlock || InstructionsRetired >= end || _halted) return;
+            // A fetch fault on the next block belongs to its address, not to the branch that led there.
+            _current = null;
             block = GetBlock(Rip);
             if (block.Native is not null || block.IsStop || ++_blocksSincePoll >= 4096) { _blocksSincePoll = 0; _pendingBlock = block; return; }
         }
