@@ -7,27 +7,31 @@ namespace SyscallTools.Core.Tests.CpuTests;
 using Cpu = SyscallTools.Core.Cpu.Cpu;
 
 /// <summary>
-/// Every privileged transition × vendor × mode from Vectors/transitions.txt: one instruction, then the
-/// new CS/SS/RIP/RSP/RFLAGS/RCX/R11 (or the exact fault, with nothing changed).
+/// One-instruction tables: every privileged transition × vendor × mode (Vectors/transitions.txt) and the
+/// system instructions (Vectors/system.txt). Each row runs one instruction and checks the new state (or the
+/// exact fault, with nothing changed).
 /// </summary>
 public class TransitionTableTests
 {
-    public static TheoryData<string, string> Cases()
+    public static TheoryData<string, string, string> Cases()
     {
-        var data = new TheoryData<string, string>();
-        foreach (var row in VectorFile.Rows("transitions.txt"))
+        var data = new TheoryData<string, string, string>();
+        foreach (var file in new[] { "transitions.txt", "system.txt" })
         {
-            var vendors = row[1] == "both" ? new[] { "intel", "amd" } : new[] { row[1] };
-            foreach (var v in vendors) data.Add(row[0], v);
+            foreach (var row in VectorFile.Rows(file))
+            {
+                var vendors = row[1] == "both" ? new[] { "intel", "amd" } : new[] { row[1] };
+                foreach (var v in vendors) data.Add(file, row[0], v);
+            }
         }
         return data;
     }
 
     [Theory]
     [MemberData(nameof(Cases))]
-    public void Transition(string name, string vendor)
+    public void Transition(string file, string name, string vendor)
     {
-        var row = VectorFile.Rows("transitions.txt").First(r => r[0] == name);
+        var row = VectorFile.Rows(file).First(r => r[0] == name);
         var profile = vendor == "intel" ? CpuProfile.IntelSkylake : CpuProfile.AmdZen3;
         var modeRing = row[2].Split(' ');
         var mode = modeRing[0] switch { "64" => TestMode.Long64, "compat" => TestMode.Compat, _ => TestMode.Legacy };
@@ -35,8 +39,14 @@ public class TransitionTableTests
         TestMachine.Code(cpu, TestMachine.Hex(row[3]));
         var init = VectorFile.KeyValues(row[4]);
         if (init.TryGetValue("rflags", out var f)) cpu.Rflags = VectorFile.Number(f);
-        foreach (var (reg, gpr) in new[] { ("rcx", Gpr.Rcx), ("rdx", Gpr.Rdx), ("r11", Gpr.R11) })
+        foreach (var (reg, gpr) in new[] { ("rax", Gpr.Rax), ("rbx", Gpr.Rbx), ("rcx", Gpr.Rcx), ("rdx", Gpr.Rdx), ("r11", Gpr.R11) })
             if (init.TryGetValue(reg, out var v)) cpu[gpr] = VectorFile.Number(v);
+        foreach (var (key, value) in init)
+        {
+            if (key.StartsWith("msr:", StringComparison.Ordinal)) cpu.WriteMsr((uint)VectorFile.Number(key[4..]), VectorFile.Number(value));
+            if (key.StartsWith("mem64:", StringComparison.Ordinal)) cpu.Memory.WriteUInt64(VectorFile.Number(key[6..]), VectorFile.Number(value));
+            if (key == "gsbase") cpu.WriteMsr(Msr.GsBase, VectorFile.Number(value));
+        }
         if (init.TryGetValue("stack", out var st)) PushFrame(cpu, VectorFile.Numbers(st), 8);
         if (init.TryGetValue("stack32", out var st32)) PushFrame(cpu, VectorFile.Numbers(st32), 4);
 
@@ -68,6 +78,27 @@ public class TransitionTableTests
                 case "rflags": Assert.Equal($"0x{VectorFile.Number(value):x}", $"0x{cpu.Rflags:x}"); break;
                 case "cpl": Assert.Equal((int)VectorFile.Number(value), cpu.Cpl); break;
                 case "mode": Assert.Equal(value, cpu.Mode.ToString()); break;
+                case "rax": Assert.Equal(VectorFile.Number(value), cpu[Gpr.Rax]); break;
+                case "rdx": Assert.Equal(VectorFile.Number(value), cpu[Gpr.Rdx]); break;
+                case "ds": Assert.Equal(VectorFile.Number(value), cpu.GetSegment(SegReg.DS).Selector); break;
+                case "gsbase": Assert.Equal(VectorFile.Number(value), cpu.ReadMsr(Msr.GsBase)); break;
+                case "kgsbase": Assert.Equal(VectorFile.Number(value), cpu.ReadMsr(Msr.KernelGsBase)); break;
+                case "shadow": Assert.Equal(value == "1", cpu.InInterruptShadow); break;
+                case "gdtr":
+                {
+                    var parts = value.Split(':');
+                    Assert.Equal(new DescriptorTable(VectorFile.Number(parts[0]), (ushort)VectorFile.Number(parts[1])), cpu.Gdtr);
+                    break;
+                }
+                case "tr":
+                {
+                    var parts = value.Split(':');
+                    Assert.Equal((VectorFile.Number(parts[0]), VectorFile.Number(parts[1])), ((ulong)cpu.Tr.Selector, cpu.Tr.Base));
+                    break;
+                }
+                case "busy":
+                    Assert.Equal(VectorFile.Number(value), (cpu.Memory.ReadUInt64(cpu.Gdtr.Base + 0x40) >> 40) & 0xF);
+                    break;
                 case "frame": AssertFrame(cpu, VectorFile.Numbers(value), 8); break;
                 case "frame32": AssertFrame(cpu, VectorFile.Numbers(value), 4); break;
                 default: throw new InvalidDataException($"unknown key {key} in {name}");
