@@ -1,0 +1,214 @@
+using Iced.Intel;
+using SyscallTools.Core.Cpu;
+using SyscallTools.Core.Linux.Boot;
+using SyscallTools.Core.Linux.Models;
+using static Iced.Intel.AssemblerRegisters;
+
+namespace SyscallTools.Core.Linux.Entry;
+
+/// <summary>
+/// The entry and exit code of a 32-bit kernel (arch/x86/entry/entry_32.S): entry_SYSENTER_32 with its
+/// `sti; sysexit` exit, entry_INT80_32 (a trap gate), the exception entries, and restore_all's IRET.
+/// SAVE_ALL builds the 32-bit pt_regs whose first six words double as the asmlinkage argument frame.
+/// </summary>
+internal sealed class Stubs32
+{
+    private readonly StubAssembler _s = new(32);
+    private readonly Assembler _a;
+    private readonly KernelLayout _layout;
+    private readonly EntryGeneration _gen;
+    private readonly Func<string, ulong> _fn;
+    private const int ENOSYS = 38;
+
+    private Stubs32(KernelLayout layout, EntryGeneration gen, Func<string, ulong> fn)
+    {
+        _a = _s.A;
+        _layout = layout;
+        _gen = gen;
+        _fn = fn;
+    }
+
+    public static StubImage Build(KernelLayout layout, EntryGeneration gen, Func<string, ulong> fn)
+    {
+        var b = new Stubs32(layout, gen, fn);
+        b.EmitSysenter();
+        b.EmitInt80();
+        b.EmitExits();
+        for (int v = 0; v < 32; v++) b.EmitException(v);
+        return b._s.Assemble(layout.Text);
+    }
+
+    private AssemblerMemoryOperand TiFlags => __dword_ptr[(long)(_layout.ThreadInfo + KernelLayout.TiFlags)];
+    private void Call(string function) => _a.call((uint)_fn(function));
+
+    /// <summary>SAVE_ALL: gs fs es ds ax bp di si dx cx bx, then the kernel's data and per-CPU segments.</summary>
+    private void SaveAll(bool axIsEnosys)
+    {
+        _a.push(gs); _a.push(fs); _a.push(es); _a.push(ds);
+        if (axIsEnosys) _a.push(-ENOSYS); else _a.push(eax);
+        _a.push(ebp); _a.push(edi); _a.push(esi); _a.push(edx); _a.push(ecx); _a.push(ebx);
+        _a.mov(edx, (uint)Selectors.X86.UserDs);
+        _a.mov(ds, dx);
+        _a.mov(es, dx);
+        _a.mov(edx, (uint)Selectors.X86.KernelPercpu);
+        _a.mov(fs, dx);
+    }
+
+    /// <summary>RESTORE_REGS: the general registers and the four data segments, then past orig_ax.</summary>
+    private void RestoreRegs()
+    {
+        _a.pop(ebx); _a.pop(ecx); _a.pop(edx); _a.pop(esi); _a.pop(edi); _a.pop(ebp); _a.pop(eax);
+        _a.pop(ds); _a.pop(es); _a.pop(fs); _a.pop(gs);
+        _a.add(esp, 4);
+    }
+
+    private void EmitSysenter()
+    {
+        _s.Here("entry_SYSENTER_32");
+        // SYSENTER_ESP points at a small per-CPU area; the task stack comes from there.
+        _a.mov(esp, __dword_ptr[(long)(_layout.PerCpu + KernelLayout.PerCpuTopOfStack)]);
+        _s.Here("sysenter_past_esp");
+        _a.push((int)Selectors.X86.UserDs);                    // pt_regs->ss
+        _a.push(ebp);                                          // pt_regs->sp (stashed in bp)
+        _a.pushfd();                                           // pt_regs->flags (IF = 0 here)
+        if (_gen != EntryGeneration.Modern) _a.or(__dword_ptr[esp], (int)RFlags.IF);
+        _a.push((int)Selectors.X86.UserCs);                    // pt_regs->cs
+        if (_gen == EntryGeneration.PreRewrite)
+            _a.push(__dword_ptr[(long)(_layout.ThreadInfo + KernelLayout.TiSysenterReturn)]); // ip = sysenter_return
+        else
+            _a.push(0);                                        // pt_regs->ip placeholder
+        _a.push(eax);                                          // pt_regs->orig_ax
+        SaveAll(axIsEnosys: true);
+        _a.cld();
+        _a.test(__dword_ptr[esp + Regs32.EFLAGS], (int)(_gen == EntryGeneration.PreRewrite ? RFlags.NT : RFlags.NT | RFlags.AC | RFlags.TF));
+        _a.jnz(_s.L("sysenter_fix_flags"));
+        _s.Here("sysenter_flags_fixed");
+
+        if (_gen == EntryGeneration.PreRewrite)
+        {
+            // v4.2: fetch arg 6 in asm (exception-table fixup to syscall_fault), dispatch through sys_call_table.
+            _s.Here("sysenter_fetch_arg6");
+            _a.mov(ebp, __dword_ptr[ebp]);
+            _a.mov(__dword_ptr[esp + Regs32.EBP], ebp);
+            _a.test(TiFlags, (int)ThreadFlags.WorkSyscallEntry);
+            _a.jnz(_s.L("sysenter_tracesys"));
+            _s.Here("sysenter_do_call");
+            _a.cmp(eax, 463);
+            _a.jae(_s.L("sysenter_badsys"));
+            _a.call(__dword_ptr[eax * 4 + (long)_layout.SysCallTable]);
+            _a.mov(__dword_ptr[esp + Regs32.EAX], eax);
+            _s.Here("sysenter_badsys");
+            _a.test(TiFlags, (int)ThreadFlags.AllWork);
+            _a.jnz(_s.L("syscall_exit_work"));
+            // sysexit: EDX = the return IP, ECX = the user ESP, EBP cleared; the vDSO pops the rest.
+            _a.mov(edx, __dword_ptr[esp + Regs32.EIP]);
+            _a.mov(ecx, __dword_ptr[esp + Regs32.OLDESP]);
+            _a.xor(ebp, ebp);
+            _a.mov(fs, __word_ptr[esp + Regs32.FS]);
+            _a.sti();
+            _a.sysexit();
+            _s.Here("sysenter_tracesys");
+            _a.mov(eax, esp);
+            Call("syscall_trace_enter");
+            _a.mov(ebx, __dword_ptr[esp + Regs32.EBX]);
+            _a.mov(ecx, __dword_ptr[esp + Regs32.ECX]);
+            _a.mov(edx, __dword_ptr[esp + Regs32.EDX]);
+            _a.jmp(_s.L("sysenter_do_call"));
+            _s.Here("syscall_fault");
+            _a.mov(__dword_ptr[esp + Regs32.EAX], -14);        // -EFAULT; the call is not run
+            _s.Here("syscall_exit_work");
+            _a.mov(eax, esp);
+            Call("syscall_return_slowpath");
+            _a.jmp(_s.L("restore_all"));
+            EmitSysenterEnd();
+            return;
+        }
+
+        _a.mov(eax, esp);
+        Call(_gen == EntryGeneration.Modern ? "do_SYSENTER_32" : "do_fast_syscall_32");
+        _a.test(eax, eax);
+        _a.jz(_s.L("restore_all"));
+        // Opportunistic SYSEXIT: EDX = pt_regs->ip (the landing pad), ECX = pt_regs->sp; cx and dx are skipped.
+        _a.mov(edx, __dword_ptr[esp + Regs32.EIP]);
+        _a.mov(ecx, __dword_ptr[esp + Regs32.OLDESP]);
+        _a.mov(fs, __word_ptr[esp + Regs32.FS]);
+        _a.pop(ebx);
+        _a.add(esp, 2 * 4);
+        _a.pop(esi); _a.pop(edi); _a.pop(ebp); _a.pop(eax);
+        if (_gen == EntryGeneration.Modern)
+        {
+            // Restore all flags except IF (STI's one-instruction shadow protects SYSEXIT; POPF has none).
+            _a.add(esp, Regs32.EFLAGS - Regs32.DS);
+            _a.btr(__dword_ptr[esp], 9);
+            _a.popfd();
+        }
+        // v4.4 returns the kernel's live flags: the user sees IF from STI and whatever else is live.
+        _a.sti();
+        _a.sysexit();
+        EmitSysenterEnd();
+    }
+
+    private void EmitSysenterEnd()
+    {
+        _s.Here("sysenter_fix_flags");
+        _a.push((int)RFlags.Fixed);
+        _a.popfd();
+        _a.jmp(_s.L("sysenter_flags_fixed"));
+        _s.Here("__end_entry_SYSENTER_32");
+    }
+
+    private void EmitInt80()
+    {
+        _s.Here("entry_INT80_32");
+        _a.push(eax);                                          // orig_ax
+        SaveAll(axIsEnosys: true);
+        _a.cld();
+        if (_gen == EntryGeneration.PreRewrite)
+        {
+            _a.test(TiFlags, (int)ThreadFlags.WorkSyscallEntry);
+            _a.jnz(_s.L("syscall_trace_entry"));
+            _s.Here("syscall_call");
+            _a.cmp(eax, 463);
+            _a.jae(_s.L("syscall_exit"));
+            _a.call(__dword_ptr[eax * 4 + (long)_layout.SysCallTable]);
+            _a.mov(__dword_ptr[esp + Regs32.EAX], eax);
+            _s.Here("syscall_exit");
+            _a.mov(eax, esp);
+            Call("syscall_return_slowpath");
+            _a.jmp(_s.L("restore_all"));
+            _s.Here("syscall_trace_entry");
+            _a.mov(eax, esp);
+            Call("syscall_trace_enter");
+            _a.mov(ebx, __dword_ptr[esp + Regs32.EBX]);
+            _a.mov(ecx, __dword_ptr[esp + Regs32.ECX]);
+            _a.mov(edx, __dword_ptr[esp + Regs32.EDX]);
+            _a.jmp(_s.L("syscall_call"));
+            return;
+        }
+        _a.mov(eax, esp);
+        Call("do_int80_syscall_32");
+        _a.jmp(_s.L("restore_all"));
+    }
+
+    private void EmitExits()
+    {
+        _s.Here("restore_all");
+        RestoreRegs();
+        _s.Here("irq_return");
+        _a.iretd();
+    }
+
+    private void EmitException(int vector)
+    {
+        _s.Here($"asm_exc_{vector}");
+        if (!Stubs64.HasErrorCode(vector)) _a.push(-1);
+        SaveAll(axIsEnosys: false);
+        _a.cld();
+        _a.mov(eax, esp);
+        _a.mov(edx, __dword_ptr[esp + Regs32.ORIG_EAX]);
+        _a.mov(__dword_ptr[esp + Regs32.ORIG_EAX], -1);
+        _a.mov(ecx, vector);
+        Call("exc_handler");
+        _a.jmp(_s.L("restore_all"));
+    }
+}

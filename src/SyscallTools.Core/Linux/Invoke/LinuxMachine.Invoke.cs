@@ -1,0 +1,180 @@
+using Iced.Intel;
+using SyscallTools.Core.Cpu;
+using static Iced.Intel.AssemblerRegisters;
+
+namespace SyscallTools.Core.Linux;
+
+/// <summary>Making one system call from user mode through a chosen entry, and reporting everything it did.</summary>
+public sealed partial class LinuxMachine
+{
+    /// <summary>Where invocation code is placed in the task's text.</summary>
+    private ulong InvokeCode => UserText + 0x8000;
+
+    /// <summary>Values the caller's registers hold when they carry no argument, so preservation is visible.</summary>
+    public static ulong Sentinel(string reg, int taskBits) => reg switch
+    {
+        "bx" => taskBits == 32 ? 0x0B0B_0B0BUL : 0xB0B0_B0B0_0B0B_0B0BUL,
+        "cx" => taskBits == 32 ? 0x0C0C_0C0CUL : 0xC0C0_C0C0_0C0C_0C0CUL,
+        "dx" => taskBits == 32 ? 0x0D0D_0D0DUL : 0xD0D0_D0D0_0D0D_0D0DUL,
+        "si" => taskBits == 32 ? 0x0E0E_0E0EUL : 0xE0E0_E0E0_0E0E_0E0EUL,
+        "di" => taskBits == 32 ? 0x0F0F_0F0FUL : 0xF0F0_F0F0_0F0F_0F0FUL,
+        "bp" => taskBits == 32 ? 0x0A0A_0A0AUL : 0xA0A0_A0A0_0A0A_0A0AUL,
+        "r8" => 0x8888_8888_0808_0808UL,
+        "r9" => 0x9999_9999_0909_0909UL,
+        "r10" => 0x1010_1010_1010_1010UL,
+        "r11" => 0x1111_1111_1111_1111UL,
+        "r12" => 0x1212_1212_1212_1212UL,
+        "r13" => 0x1313_1313_1313_1313UL,
+        "r14" => 0x1414_1414_1414_1414UL,
+        "r15" => 0x1515_1515_1515_1515UL,
+        _ => 0,
+    };
+
+    /// <summary>The entry a task uses when none is named: the vDSO for 32-bit tasks, SYSCALL for 64-bit ones.</summary>
+    public EntryMethod DefaultEntry => Task.Bitness == 32 ? EntryMethod.Vdso : EntryMethod.Syscall;
+
+    /// <summary>
+    /// Makes system call <paramref name="number"/> with up to six arguments through <paramref name="via"/>, runs until
+    /// control is back after the call (or the task dies, the kernel oopses, the budget runs out), and reports.
+    /// </summary>
+    public SyscallResult InvokeSyscall(long number, IReadOnlyList<ulong>? args = null, EntryMethod? via = null,
+        bool trace = false, long budget = 1_000_000, Action<Cpu.Cpu>? beforeRun = null)
+    {
+        var method = via ?? DefaultEntry;
+        if (Task.Exited) throw new InvalidOperationException($"The task has already exited ({(Task.KilledBy is int k ? Signal.Name(k) : $"status {Task.ExitStatus}")}); make a new machine.");
+        if (method == EntryMethod.Vdso && Task.Bitness == 64)
+            throw new ArgumentException("64-bit tasks have no 32-bit vDSO entry (AT_SYSINFO); use Syscall or Int80.", nameof(via));
+        args ??= [];
+        if (args.Count > 6) throw new ArgumentException("A system call takes at most six arguments.", nameof(args));
+
+        int bits = Task.Bitness;
+        var (code, returnPoint) = BuildCallSite(method, bits);
+        Memory.WriteBytes(InvokeCode, code);
+
+        string[] argRegs = bits == 32 ? ["bx", "cx", "dx", "si", "di", "bp"] : ["di", "si", "dx", "r10", "r8", "r9"];
+        ulong ArgOr(int i) => i < args.Count ? (bits == 32 ? (uint)args[i] : args[i]) : Sentinel(argRegs[i], bits);
+        foreach (var r in new[] { "bx", "cx", "dx", "si", "di", "bp", "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15" })
+            Cpu[GprOf(r)] = Sentinel(r, bits);
+        for (int i = 0; i < 6; i++) Cpu[GprOf(argRegs[i])] = ArgOr(i);
+        Cpu[Gpr.Rax] = bits == 32 ? (uint)number : (ulong)number;
+        Cpu[Gpr.Rsp] = InitialStackPointer - 0x100;
+        Cpu.Rip = InvokeCode;
+        beforeRun?.Invoke(Cpu);
+
+        var before = RegisterSnapshot.Of(Cpu);
+        Current = new KernelCallRecord();
+        var observer = new SyscallObserver(this, trace);
+        Cpu.Observer = observer;
+        Cpu.AddStopAddress(returnPoint);
+        RunResult run;
+        try { run = Cpu.Run(budget); }
+        finally
+        {
+            Cpu.RemoveStopAddress(returnPoint);
+            Cpu.Observer = null;
+        }
+        observer.Finish();
+        var after = RegisterSnapshot.Of(Cpu);
+        bool completed = run.Reason == StopReason.Stopped && Cpu.Rip == returnPoint;
+        long ret = bits == 32 ? (int)after.Ax : (long)after.Ax;
+        var row = SyscallTable.ByNumber(number);
+        return new SyscallResult
+        {
+            Name = row?.Name ?? $"syscall {number}",
+            Number = number,
+            Via = method,
+            Kernel = Model.Name,
+            Vendor = Cpu.Profile.Vendor.ToString(),
+            Return = ret,
+            Errno = completed ? Errno.FromReturn(ret) : null,
+            EntryInstruction = observer.EntryTransfer?.Kind switch
+            {
+                FarTransferKind.Syscall => "SYSCALL",
+                FarTransferKind.Sysenter => "SYSENTER",
+                FarTransferKind.SoftwareInterrupt => observer.EntryTransfer.Instruction.ToUpperInvariant(),
+                null => null,
+                var k => k.ToString(),
+            },
+            ExitInstruction = observer.ExitTransfer?.Instruction is string e ? (e.StartsWith("IRET", StringComparison.Ordinal) ? "IRET" : e) : null,
+            ExitPath = Current.Exit,
+            Before = before,
+            After = after,
+            PtRegs = Current.PtRegsAtExit,
+            Signal = Current.Signal is int s ? Signal.Name(s) : null,
+            Fault = run.Fault,
+            Oops = Current.Oops,
+            TaskExited = Task.Exited,
+            UserInstructions = observer.User,
+            KernelInstructions = observer.Kernel,
+            CFunctions = Current.CFunctions.ToArray(),
+            Trace = observer.Events,
+            Outcome = completed ? "returned" : run.ToString(),
+            Completed = completed,
+        };
+    }
+
+    private static Gpr GprOf(string name) => name switch
+    {
+        "ax" => Gpr.Rax, "bx" => Gpr.Rbx, "cx" => Gpr.Rcx, "dx" => Gpr.Rdx, "si" => Gpr.Rsi, "di" => Gpr.Rdi,
+        "bp" => Gpr.Rbp, "sp" => Gpr.Rsp, "r8" => Gpr.R8, "r9" => Gpr.R9, "r10" => Gpr.R10, "r11" => Gpr.R11,
+        "r12" => Gpr.R12, "r13" => Gpr.R13, "r14" => Gpr.R14, _ => Gpr.R15,
+    };
+
+    /// <summary>The user code for one entry method, and the address control comes back to.</summary>
+    private (byte[] Code, ulong ReturnPoint) BuildCallSite(EntryMethod method, int bits)
+    {
+        var a = new Assembler(bits);
+        var back = a.CreateLabel("return_point");
+        var seq = a.CreateLabel("sequence");
+        switch (method)
+        {
+            case EntryMethod.Int80:
+                a.@int(0x80);
+                break;
+            case EntryMethod.Vdso:
+                a.call(KernelVsyscall);
+                break;
+            case EntryMethod.Sysenter when bits == 32:
+                a.call(seq);
+                break;
+            case EntryMethod.Syscall when bits == 32:
+                a.call(seq);
+                break;
+            case EntryMethod.Sysenter:
+                a.sysenter();
+                break;
+            default:
+                a.syscall();
+                break;
+        }
+        a.Label(ref back);
+        a.nop();
+        a.ud2();
+        a.Label(ref seq);
+        if (bits == 32 && method == EntryMethod.Sysenter)
+        {
+            // The traditional sequence, inlined: the kernel returns to the vDSO landing pad, whose pops and ret come back here.
+            a.push(ecx); a.push(edx); a.push(ebp); a.mov(ebp, esp); a.sysenter();
+            a.ud2();
+        }
+        else if (bits == 32 && method == EntryMethod.Syscall)
+        {
+            // Like __kernel_vsyscall's SYSCALL variant; a pre-rewrite kernel returns to the instruction after SYSCALL.
+            a.push(ecx); a.push(edx); a.push(ebp); a.mov(ebp, ecx); a.syscall();
+            a.pop(ebp); a.pop(edx); a.pop(ecx); a.ret();
+        }
+        else
+        {
+            a.nop();
+        }
+        var writer = new BytesWriter();
+        var result = a.Assemble(writer, InvokeCode, BlockEncoderOptions.ReturnNewInstructionOffsets);
+        return (writer.Bytes.ToArray(), result.GetLabelRIP(back));
+    }
+
+    private sealed class BytesWriter : CodeWriter
+    {
+        public readonly List<byte> Bytes = new();
+        public override void WriteByte(byte value) => Bytes.Add(value);
+    }
+}

@@ -1,0 +1,44 @@
+using SyscallTools.Core.Cpu;
+
+namespace SyscallTools.Core.Linux;
+
+/// <summary>The user-visible registers at one moment, named as pt_regs names them.</summary>
+public sealed record RegisterSnapshot
+{
+    public ulong Ax { get; init; }
+    public ulong Bx { get; init; }
+    public ulong Cx { get; init; }
+    public ulong Dx { get; init; }
+    public ulong Si { get; init; }
+    public ulong Di { get; init; }
+    public ulong Bp { get; init; }
+    public ulong Sp { get; init; }
+    public ulong R8 { get; init; }
+    public ulong R9 { get; init; }
+    public ulong R10 { get; init; }
+    public ulong R11 { get; init; }
+    public ulong R12 { get; init; }
+    public ulong R13 { get; init; }
+    public ulong R14 { get; init; }
+    public ulong R15 { get; init; }
+    public ulong Ip { get; init; }
+    public ulong Flags { get; init; }
+    public ulong Cs { get; init; }
+    public ulong Ss { get; init; }
+
+    public static RegisterSnapshot Of(Cpu.Cpu c) => new()
+    {
+        Ax = c[Gpr.Rax], Bx = c[Gpr.Rbx], Cx = c[Gpr.Rcx], Dx = c[Gpr.Rdx], Si = c[Gpr.Rsi], Di = c[Gpr.Rdi],
+        Bp = c[Gpr.Rbp], Sp = c[Gpr.Rsp], R8 = c[Gpr.R8], R9 = c[Gpr.R9], R10 = c[Gpr.R10], R11 = c[Gpr.R11],
+        R12 = c[Gpr.R12], R13 = c[Gpr.R13], R14 = c[Gpr.R14], R15 = c[Gpr.R15], Ip = c.Rip, Flags = c.Rflags,
+        Cs = c.GetSegment(SegReg.CS).Selector, Ss = c.GetSegment(SegReg.SS).Selector,
+    };
+
+    /// <summary>Register values by pt_regs name, for comparisons and display.</summary>
+    public IReadOnlyDictionary<string, ulong> ByName() => new Dictionary<string, ulong>
+    {
+        ["ax"] = Ax, ["bx"] = Bx, ["cx"] = Cx, ["dx"] = Dx, ["si"] = Si, ["di"] = Di, ["bp"] = Bp, ["sp"] = Sp,
+        ["r8"] = R8, ["r9"] = R9, ["r10"] = R10, ["r11"] = R11, ["r12"] = R12, ["r13"] = R13, ["r14"] = R14, ["r15"] = R15,
+        ["ip"] = Ip, ["flags"] = Flags, ["cs"] = Cs, ["ss"] = Ss,
+    };
+}

@@ -1,0 +1,83 @@
+using SyscallTools.Core.Cpu;
+
+namespace SyscallTools.Core.Linux;
+
+/// <summary>Watches one run: counts instructions per ring, notes the entry and the exit, and optionally traces every step.</summary>
+internal sealed class SyscallObserver(LinuxMachine machine, bool trace) : ICpuObserver
+{
+    public long User, Kernel;
+    public FarTransfer? EntryTransfer, ExitTransfer;
+    public List<TraceEvent>? Events { get; } = trace ? new() : null;
+    private long _seq;
+
+    private void Add(string kind, int ring, ulong address, string text)
+    {
+        if (Events is null || Events.Count >= 100_000) return;
+        Events.Add(new TraceEvent(++_seq, kind, ring, address, machine.Symbolize(address), text));
+    }
+
+    // A far transfer is reported while its instruction executes; the trace lists it after that instruction.
+    private (string Kind, int Ring, ulong Address, string Text)? _pendingFar;
+
+    private void FlushFar()
+    {
+        if (_pendingFar is { } f) Add(f.Kind, f.Ring, f.Address, f.Text);
+        _pendingFar = null;
+    }
+
+    public void InstructionRetired(Cpu.Cpu cpu, ulong ip, int cpl)
+    {
+        if (cpl == 3) User++; else Kernel++;
+        if (Events is null) return;
+        Add("insn", cpl, ip, cpu.Disassemble(ip, BitnessAt(cpu, cpl)) ?? "?");
+        FlushFar();
+    }
+
+    private int BitnessAt(Cpu.Cpu cpu, int cpl) =>
+        cpl == 0 ? machine.KernelBits : machine.Task.Bitness;
+
+    public void FarTransfer(Cpu.Cpu cpu, FarTransfer t)
+    {
+        if (t.FromCpl == 3 && t.ToCpl == 0)
+        {
+            EntryTransfer ??= t;
+            if (machine.Current.Entry == EntryKind.None)
+            {
+                machine.Current.Entry = t.Kind switch
+                {
+                    FarTransferKind.Syscall => t.FromMode == CpuMode.Long64 ? EntryKind.Syscall64 : EntryKind.SyscallCompat,
+                    FarTransferKind.Sysenter => EntryKind.Sysenter,
+                    FarTransferKind.SoftwareInterrupt when t.Instruction == "INT 0x80" => EntryKind.Int80,
+                    _ => EntryKind.Exception,
+                };
+                machine.Current.EntryStub = machine.Symbolize(t.ToIp);
+            }
+        }
+        if (t.FromCpl == 0 && t.ToCpl == 3)
+        {
+            ExitTransfer = t;
+            // An exit the asm decided without asking C (the pre-rewrite and v4.4 fast paths): evaluate the policy now.
+            if (machine.Current.Exit is null && machine.Current.Entry is not (EntryKind.None or EntryKind.Exception))
+                machine.RecordExit(machine.PtRegs, slowPath: false);
+        }
+        FlushFar();
+        _pendingFar = ("far", t.FromCpl, t.FromIp, t.ToString());
+        if (t.Kind == FarTransferKind.Exception) FlushFar();
+    }
+
+    public void Fault(Cpu.Cpu cpu, CpuFault fault)
+    {
+        FlushFar();
+        Add("fault", fault.Cpl, fault.Rip, fault.ToString());
+    }
+
+    public void NativeCall(Cpu.Cpu cpu, ulong address, string name)
+    {
+        Kernel++;
+        FlushFar();
+        Add("call", 0, address, $"C function {name}()");
+    }
+
+    /// <summary>Emits anything still held back (call when the run ends).</summary>
+    public void Finish() => FlushFar();
+}

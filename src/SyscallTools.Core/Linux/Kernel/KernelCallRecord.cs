@@ -1,0 +1,23 @@
+using SyscallTools.Core.Linux.Models;
+
+namespace SyscallTools.Core.Linux;
+
+/// <summary>How the current kernel entry came in.</summary>
+public enum EntryKind { None, Syscall64, SyscallCompat, Sysenter, Int80, Exception }
+
+/// <summary>What the kernel did during one entry: which path, which C functions, the exit decision, any oops.</summary>
+public sealed class KernelCallRecord
+{
+    public EntryKind Entry { get; internal set; }
+    public string? EntryStub { get; internal set; }
+    public long Number { get; internal set; } = -1;
+    public ExitDecision? Exit { get; internal set; }
+    public bool ArgFetchFailed { get; internal set; }
+    public IReadOnlyList<(string Name, ulong Value)>? PtRegsAtExit { get; internal set; }
+    public List<string> CFunctions { get; } = new();
+    /// <summary>A kernel-mode fault the model could not survive ("oops"), if one happened.</summary>
+    public string? Oops { get; internal set; }
+    /// <summary>The signal delivered or that killed the task.</summary>
+    public int? Signal { get; internal set; }
+    public string? Blocked { get; internal set; }
+}

@@ -1,0 +1,335 @@
+using SyscallTools.Core.Cpu;
+using SyscallTools.Core.Linux.Boot;
+using SyscallTools.Core.Linux.Models;
+using SyscallTools.Core.Linux.Syscalls;
+using SyscallTools.Core.Memory;
+
+namespace SyscallTools.Core.Linux;
+
+/// <summary>
+/// The kernel's C functions (arch/x86/entry/common.c, syscall_64.c, syscall_32.c, kernel/entry/common.c,
+/// traps.c), as C# bound to addresses in kernel text. They are called by the stubs with the kernel's C calling
+/// convention — rdi, rsi, rdx… on 64-bit kernels, regparm(3) eax, edx, ecx on 32-bit ones — and return in
+/// rax/eax, then the binding performs the `ret`.
+/// </summary>
+public sealed partial class LinuxMachine
+{
+    private readonly Dictionary<string, ulong> _functions = new();
+
+    /// <summary>The record of the entry in progress (reset by the caller of a run).</summary>
+    public KernelCallRecord Current { get; internal set; } = new();
+
+    internal ulong Function(string name) => _functions[name];
+
+    /// <summary>Argument <paramref name="i"/> of the C call in progress.</summary>
+    private ulong Arg(int i) => KernelBits == 64
+        ? Cpu[i switch { 0 => Gpr.Rdi, 1 => Gpr.Rsi, 2 => Gpr.Rdx, 3 => Gpr.Rcx, 4 => Gpr.R8, _ => Gpr.R9 }]
+        : (uint)Cpu[i switch { 0 => Gpr.Rax, 1 => Gpr.Rdx, _ => Gpr.Rcx }];
+
+    private void BindC(string name, Func<ulong> body)
+    {
+        ulong at = Layout.Functions + (ulong)(16 * _functions.Count);
+        _functions[name] = at;
+        _symbols[at] = name;
+        Cpu.BindNative(at, name, cpu =>
+        {
+            Current.CFunctions.Add(name);
+            ulong ret;
+            try { ret = body(); }
+            catch (InvalidOperationException e)
+            {
+                // A C function touched memory that is not there: the model's equivalent of an oops.
+                Oops($"{name}: {e.Message}");
+                return;
+            }
+            int w = KernelBits / 8;
+            ulong sp = cpu[Gpr.Rsp];
+            ulong retAddr = w == 8 ? Memory.ReadUInt64(sp) : Memory.ReadUInt32(sp);
+            cpu[Gpr.Rsp] = sp + (ulong)w;
+            if (w == 8) cpu[Gpr.Rax] = ret; else cpu[Gpr.Rax] = (uint)ret;
+            cpu.Rip = retAddr;
+        });
+    }
+
+    private PtRegs RegsAt(ulong address) => new(Memory, address, KernelBits);
+
+    private void BindCFunctions()
+    {
+        Memory.Map(Layout.Functions, 0x2000, PageFlags.KernelCode);
+        Memory.WriteBytes(Layout.Functions, Enumerable.Repeat((byte)0xCC, 0x2000).ToArray()); // never executed: int3
+
+        BindC("do_syscall_64", () => DoSyscall64(RegsAt(Arg(0)), (long)Arg(1)) ? 1UL : 0UL);
+        BindC("do_fast_syscall_32", () => DoFastSyscall32(RegsAt(Arg(0))) ? 1UL : 0UL);
+        BindC("do_SYSENTER_32", () =>
+        {
+            var regs = RegsAt(Arg(0));
+            regs.Sp = regs.Bp;                       // "SYSENTER loses RSP, but the vDSO saved it in RBP"
+            regs.Flags |= RFlags.IF;                 // "SYSENTER clobbers EFLAGS.IF. Assume it was set in usermode."
+            return DoFastSyscall32(regs) ? 1UL : 0UL;
+        });
+        BindC("do_int80_emulation", () => { DoInt80Emulation(RegsAt(Arg(0))); return 0; });
+        BindC("do_syscall_32_irqs_off", () => { DoSyscall32IrqsOff(RegsAt(Arg(0))); return 0; });
+        BindC("do_int80_syscall_32", () => { DoSyscall32IrqsOff(RegsAt(Arg(0))); return 0; });
+        BindC("syscall_trace_enter", () => (ulong)SyscallTraceEnter(RegsAt(Arg(0))));
+        BindC("syscall_return_slowpath", () =>
+        {
+            var regs = RegsAt(Arg(0));
+            // Pre-rewrite paths arrive here because work was pending: that is their exit decision.
+            if (Current.Exit is null) RecordExit(regs, slowPath: true);
+            ExitToUserMode(regs);
+            return 0;
+        });
+        BindC("opportunistic_sysret_ok", () =>
+        {
+            var d = RecordExit(RegsAt(Arg(0)), slowPath: true);
+            return d.Fast ? 1UL : 0UL;
+        });
+        BindC("exc_handler", () => { ExceptionHandler(RegsAt(Arg(0)), Arg(1), (int)Arg(2)); return 0; });
+        BindC("sys_ni_syscall", () => unchecked((ulong)-Errno.ENOSYS));
+        foreach (var abi in KernelBits == 64 ? new[] { SyscallAbi.X86_64, SyscallAbi.I386 } : [SyscallAbi.I386])
+        {
+            foreach (var row in SyscallTable.For(abi).Rows)
+            {
+                var r = row;
+                string prefix = abi == SyscallAbi.X86_64 ? "__x64_sys_" : "__ia32_sys_";
+                BindC(prefix + row.Name, () =>
+                {
+                    var args = new ulong[6];
+                    for (int i = 0; i < 6; i++) args[i] = KernelBits == 64 ? Arg(i) : StackArg(i);
+                    if (abi == SyscallAbi.I386) for (int i = 0; i < 6; i++) args[i] = (uint)args[i];
+                    return (ulong)RunHandler(r, abi, args, PtRegs);
+                });
+            }
+        }
+    }
+
+    /// <summary>32-bit kernels call table entries with the arguments on the stack (asmlinkage).</summary>
+    private ulong StackArg(int i) => Memory.ReadUInt32(Cpu[Gpr.Rsp] + 4 + (ulong)(4 * i));
+
+    private void WriteSyscallTables()
+    {
+        int w = KernelBits / 8;
+        void Fill(ulong table, SyscallAbi abi)
+        {
+            string prefix = abi == SyscallAbi.X86_64 ? "__x64_sys_" : "__ia32_sys_";
+            for (int nr = 0; nr < 463; nr++)
+            {
+                var row = SyscallTable.For(abi).ByNumber(nr);
+                ulong fn = Function(row is null ? "sys_ni_syscall" : prefix + row.Name);
+                if (w == 8) Memory.WriteUInt64(table + (ulong)(8 * nr), fn); else Memory.WriteUInt32(table + (ulong)(4 * nr), (uint)fn);
+            }
+        }
+        if (KernelBits == 64)
+        {
+            Fill(Layout.SysCallTable, SyscallAbi.X86_64);
+            Fill(Layout.Ia32SysCallTable, SyscallAbi.I386);
+        }
+        else
+        {
+            Fill(Layout.SysCallTable, SyscallAbi.I386);
+        }
+    }
+
+    // ------------------------------------------------------------------ the C entry code
+
+    /// <summary>do_syscall_64 (6.x): dispatch, exit work, then true for SYSRETQ, false for IRET.</summary>
+    private bool DoSyscall64(PtRegs regs, long nr)
+    {
+        Current.Entry = EntryKind.Syscall64;
+        // do_syscall_64(regs, int nr): the asm passed EAX sign-extended, so RAX[63:32] never matters.
+        int n = (int)SyscallEnterFromUserMode(regs, (int)nr);
+        if ((uint)n < 463) regs.Ax = (ulong)Dispatch(SyscallAbi.X86_64, n, regs);
+        else if (n != -1) regs.Ax = unchecked((ulong)-Errno.ENOSYS);
+        ExitToUserMode(regs);
+        return RecordExit(regs, slowPath: true).Fast;
+    }
+
+    /// <summary>do_fast_syscall_32: the common path of both fast 32-bit entries.</summary>
+    private bool DoFastSyscall32(PtRegs regs)
+    {
+        if (Current.Entry == EntryKind.None) Current.Entry = EntryKind.Sysenter;
+        ulong landing = LandingPad;
+        // SYSENTER lost EIP, and SYSCALL32's must move forward so that "ip -= 2" restarts through int $0x80.
+        regs.Ip = landing;
+        int nr = (int)regs.OrigAx;
+        Task.TsCompat = KernelBits == 64;
+        // Fetch EBP (the 6th argument) from the user stack before any entry work, so tracers see it.
+        if (!UserMemory.TryReadUInt32((uint)regs.Sp, out uint ebp))
+        {
+            Current.ArgFetchFailed = true;
+            regs.Ax = unchecked((ulong)-Errno.EFAULT);
+            ExitToUserMode(regs);
+            RecordExit(regs, slowPath: true);
+            return false;
+        }
+        regs.Bp = ebp;
+        nr = (int)SyscallEnterFromUserMode(regs, nr);
+        DoSyscall32IrqsOn(regs, nr);
+        ExitToUserMode(regs);
+        return RecordExit(regs, slowPath: true).Fast;
+    }
+
+    /// <summary>do_int80_emulation (6.7+): orig_ax from ax, ax = -ENOSYS, then the 32-bit dispatch; always IRET.</summary>
+    private void DoInt80Emulation(PtRegs regs)
+    {
+        Current.Entry = EntryKind.Int80;
+        if (!regs.UserMode) { Oops("Unexpected external interrupt 0x80"); return; }
+        regs.OrigAx = regs.Ax & 0xFFFF_FFFF;
+        regs.Ax = unchecked((ulong)-Errno.ENOSYS);
+        Task.TsCompat = KernelBits == 64;
+        int nr = (int)SyscallEnterFromUserMode(regs, (int)regs.OrigAx);
+        DoSyscall32IrqsOn(regs, nr);
+        ExitToUserMode(regs);
+        RecordExit(regs, slowPath: true);
+    }
+
+    /// <summary>do_syscall_32_irqs_off (v4.4) / do_int80_syscall_32: the INT 0x80 entry's C side; always IRET.</summary>
+    private void DoSyscall32IrqsOff(PtRegs regs)
+    {
+        Current.Entry = EntryKind.Int80;
+        Task.TsCompat = KernelBits == 64;
+        int nr = (int)(uint)regs.OrigAx;
+        if ((Task.Flags & ThreadFlags.WorkSyscallEntry) != 0) nr = (int)(uint)SyscallTraceEnter(regs);
+        DoSyscall32IrqsOn(regs, nr);
+        ExitToUserMode(regs);
+        RecordExit(regs, slowPath: true);
+    }
+
+    /// <summary>do_syscall_32_irqs_on: (unsigned)nr below IA32_NR_syscalls dispatches with the six 32-bit arguments zero-extended.</summary>
+    private void DoSyscall32IrqsOn(PtRegs regs, int nr)
+    {
+        if ((uint)nr < 463) regs.Ax = (ulong)Dispatch(SyscallAbi.I386, nr, regs);
+        else if (nr != -1) regs.Ax = unchecked((ulong)-Errno.ENOSYS);
+    }
+
+    /// <summary>Looks up the row and runs the handler with the ABI's argument registers from pt_regs.</summary>
+    private long Dispatch(SyscallAbi abi, int nr, PtRegs regs)
+    {
+        Current.Number = nr;
+        var row = SyscallTable.For(abi).ByNumber(nr);
+        if (row is null) return -Errno.ENOSYS;
+        ulong[] args = abi == SyscallAbi.I386
+            ? [(uint)regs.Bx, (uint)regs.Cx, (uint)regs.Dx, (uint)regs.Si, (uint)regs.Di, (uint)regs.Bp]
+            : [regs.Di, regs.Si, regs.Dx, regs.R10, regs.R8, regs.R9];
+        return RunHandler(row, abi, args, regs);
+    }
+
+    private long RunHandler(SyscallRow row, SyscallAbi abi, ulong[] args, PtRegs regs)
+    {
+        Current.Number = row.Number;
+        long ret = row.Handler(new SyscallContext(this, abi, row.Number, args, regs));
+        if (Task.Exited) Cpu.RequestStop($"task exited with status {Task.ExitStatus}");
+        // On a 32-bit kernel the value travels in a 32-bit register; sign-extend so the record reads as a long.
+        return KernelBits == 32 ? (int)ret : ret;
+    }
+
+    /// <summary>syscall_enter_from_user_mode / syscall_trace_enter: entry work when any _TIF_WORK_SYSCALL_ENTRY flag is set.</summary>
+    private long SyscallEnterFromUserMode(PtRegs regs, long nr)
+    {
+        if ((Task.Flags & ThreadFlags.WorkSyscallEntry) == 0) return nr;
+        return SyscallTraceEnter(regs);
+    }
+
+    /// <summary>The entry work itself; ptrace stops arrive with the tracer model. Returns the number re-read from orig_ax.</summary>
+    private long SyscallTraceEnter(PtRegs regs)
+    {
+        if ((Task.Flags & ThreadFlags.SingleStep) != 0) regs.Flags |= RFlags.TF;
+        EntryWork?.Invoke(this, regs);
+        return KernelBits == 64 && Task.Bitness == 64 ? (long)regs.OrigAx : (int)regs.OrigAx;
+    }
+
+    /// <summary>A hook for syscall-entry work (the tracer model attaches here).</summary>
+    public Action<LinuxMachine, PtRegs>? EntryWork { get; set; }
+
+    /// <summary>A hook for syscall-exit work before the return to user mode.</summary>
+    public Action<LinuxMachine, PtRegs>? ExitWork { get; set; }
+
+    /// <summary>syscall_exit_to_user_mode / prepare_exit_to_usermode: exit work, then the loop over _TIF_* work.</summary>
+    private void ExitToUserMode(PtRegs regs)
+    {
+        if ((Task.Flags & ThreadFlags.SyscallExitWork) != 0) ExitWork?.Invoke(this, regs);
+        for (int guard = 0; guard < 64 && !Task.Exited; guard++)
+        {
+            var f = Task.Flags;
+            if ((f & ThreadFlags.ExitToUserModeLoop) == 0) break;
+            if ((f & ThreadFlags.NeedResched) != 0) Task.Flags &= ~ThreadFlags.NeedResched;
+            if ((f & ThreadFlags.NotifyResume) != 0) Task.Flags &= ~ThreadFlags.NotifyResume;
+            if ((f & (ThreadFlags.Uprobe | ThreadFlags.UserReturnNotify)) != 0) Task.Flags &= ~(ThreadFlags.Uprobe | ThreadFlags.UserReturnNotify);
+            if ((f & ThreadFlags.SigPending) != 0) DoSignal(regs);
+        }
+        // TS_COMPAT is cleared after signal handling: syscall restart has a compat fixup.
+        Task.TsCompat = false;
+    }
+
+    /// <summary>Evaluates the model's exit policy for the current entry on the final pt_regs and records it.</summary>
+    internal ExitDecision RecordExit(PtRegs regs, bool slowPath)
+    {
+        var inputs = new ExitInputs(regs, KernelBits, LandingPad, !Current.ArgFetchFailed, Task.Flags,
+            Features.Contains("X86_FEATURE_SEP"), slowPath);
+        var d = Current.Entry switch
+        {
+            EntryKind.Syscall64 => Model.Syscall64Exit(inputs),
+            EntryKind.SyscallCompat or EntryKind.Sysenter => Model.FastSyscall32Exit(inputs),
+            _ => Model.Int80Exit(inputs),
+        };
+        Current.Exit = d;
+        Current.PtRegsAtExit = regs.Snapshot();
+        return d;
+    }
+
+    // ------------------------------------------------------------------ exceptions
+
+    /// <summary>The exception table: kernel instructions allowed to fault, and where they continue.</summary>
+    private Dictionary<ulong, ulong> ExceptionTable()
+    {
+        var t = new Dictionary<ulong, ulong>();
+        if (Stubs.Symbols.TryGetValue("sysenter_fetch_arg6", out var a) && Stubs.Symbols.TryGetValue("ia32_badarg", out var f)) t[a] = f;
+        if (Stubs.Symbols.TryGetValue("cstar_fetch_arg6", out var b) && Stubs.Symbols.TryGetValue("ia32_badarg", out var g)) t[b] = g;
+        return t;
+    }
+
+    /// <summary>traps.c / fault.c: user faults become signals; kernel faults are fixed up, ignored, or an oops.</summary>
+    private void ExceptionHandler(PtRegs regs, ulong errorCode, int vector)
+    {
+        Current.CFunctions[^1] = $"exc_handler({Vector.Mnemonic((byte)vector)})";
+        if (!regs.UserMode)
+        {
+            if (vector == Vector.PF && ExceptionTable().TryGetValue(regs.Ip, out var fixup))
+            {
+                Current.ArgFetchFailed = true;
+                regs.Ip = fixup;
+                return;
+            }
+            string entry = KernelBits == 64 ? "entry_SYSENTER_compat" : "entry_SYSENTER_32";
+            if (vector == Vector.DB && Stubs.Symbols.TryGetValue(entry, out var start)
+                && Stubs.Symbols.TryGetValue("__end_" + entry, out var end) && regs.Ip >= start && regs.Ip < end)
+            {
+                // is_sysenter_singlestep(): TF came in with the user's flags; the entry clears it itself.
+                if (Model.Generation == EntryGeneration.Rewrite)
+                {
+                    regs.Flags &= ~RFlags.TF;
+                    Task.Flags |= ThreadFlags.SingleStep;
+                }
+                return;
+            }
+            Oops($"{Vector.Mnemonic((byte)vector)} in kernel mode at {Symbolize(regs.Ip) ?? $"0x{regs.Ip:x}"} (error code 0x{errorCode:x})");
+            return;
+        }
+        int sig = vector switch
+        {
+            Vector.DE or Vector.MF => Signal.SIGFPE,
+            Vector.DB or Vector.BP => Signal.SIGTRAP,
+            Vector.UD => Signal.SIGILL,
+            Vector.AC => Signal.SIGBUS,
+            _ => Signal.SIGSEGV,
+        };
+        ForceSignal(sig);
+        ExitToUserMode(regs);
+    }
+
+    private void Oops(string what)
+    {
+        Current.Oops = what;
+        Cpu.RequestStop("kernel oops: " + what);
+    }
+}

@@ -1,0 +1,92 @@
+using SyscallTools.Core.Linux.Syscalls;
+
+namespace SyscallTools.Core.Linux;
+
+/// <summary>Signal generation and the parts of delivery that need no user frame: default actions and syscall restart.</summary>
+public sealed partial class LinuxMachine
+{
+    /// <summary>A signal is pending and not blocked (signal_pending()).</summary>
+    public bool SignalPending => (SignalState.Pending & ~SignalState.Blocked) != 0;
+
+    /// <summary>recalc_sigpending(): keeps _TIF_SIGPENDING in step with the pending and blocked sets.</summary>
+    internal void RecalcSigPending()
+    {
+        if (SignalPending) Task.Flags |= ThreadFlags.SigPending; else Task.Flags &= ~ThreadFlags.SigPending;
+    }
+
+    /// <summary>Queues a signal for the task (kill, tgkill, or a caller of the model).</summary>
+    public void SendSignal(int sig)
+    {
+        SignalState.Pending |= SignalState.Bit(sig);
+        RecalcSigPending();
+    }
+
+    /// <summary>force_sig(): a synchronous signal from a fault; it cannot be blocked or ignored.</summary>
+    internal void ForceSignal(int sig)
+    {
+        SignalState.Blocked &= ~SignalState.Bit(sig);
+        if (SignalState.Actions[sig].Handler == SignalAction.SigIgn) SignalState.Actions[sig] = SignalAction.Default;
+        SendSignal(sig);
+    }
+
+    /// <summary>The single task would sleep forever: stop the run and say why.</summary>
+    internal void Block(string why)
+    {
+        Current.Blocked = why;
+        Cpu.RequestStop(why);
+    }
+
+    /// <summary>The restart_block of an interrupted call (nanosleep), run by restart_syscall.</summary>
+    internal Func<SyscallContext, long>? RestartBlock { get; set; }
+
+    /// <summary>
+    /// do_signal / arch_do_signal_or_restart: deliver the next signal, or, with none to deliver, restart an
+    /// interrupted system call by backing IP up over the instruction that entered (IP - 2).
+    /// </summary>
+    private void DoSignal(PtRegs regs)
+    {
+        while (true)
+        {
+            int sig = SignalState.NextDeliverable();
+            if (sig == 0)
+            {
+                RecalcSigPending();
+                RestartWithoutHandler(regs);
+                return;
+            }
+            SignalState.Pending &= ~SignalState.Bit(sig);
+            RecalcSigPending();
+            var act = SignalState.Actions[sig];
+            if (act.Handler == SignalAction.SigIgn || (act.Handler == SignalAction.SigDfl && Signal.DefaultIgnored(sig))) continue;
+            Current.Signal = sig;
+            if (act.Handler == SignalAction.SigDfl)
+            {
+                // The default action of every other signal the model knows is to terminate.
+                Task.Kill(sig);
+                Cpu.RequestStop($"task killed by {Signal.Name(sig)}");
+                return;
+            }
+            // A handler: the frame and sigreturn arrive with the signal model (not built yet).
+            Cpu.RequestStop($"{Signal.Name(sig)} has a handler; signal frames are not modelled yet");
+            return;
+        }
+    }
+
+    /// <summary>With no handler run, -ERESTART{SYS,NOINTR,NOHAND} re-execute the call and -ERESTART_RESTARTBLOCK goes through restart_syscall.</summary>
+    private void RestartWithoutHandler(PtRegs regs)
+    {
+        if ((long)regs.OrigAx < 0 && KernelBits == 64 || KernelBits == 32 && (int)regs.OrigAx < 0) return;
+        long ax = KernelBits == 64 && Task.Bitness == 64 ? (long)regs.Ax : (int)regs.Ax;
+        switch (-ax)
+        {
+            case Errno.ERESTARTNOHAND or Errno.ERESTARTSYS or Errno.ERESTARTNOINTR:
+                regs.Ax = regs.OrigAx;
+                regs.Ip -= 2;
+                break;
+            case Errno.ERESTART_RESTARTBLOCK:
+                regs.Ax = Task.Bitness == 32 ? 0UL : 219UL;
+                regs.Ip -= 2;
+                break;
+        }
+    }
+}

@@ -1,0 +1,122 @@
+using SyscallTools.Core.Cpu;
+using SyscallTools.Core.Linux.Boot;
+using SyscallTools.Core.Linux.Entry;
+using SyscallTools.Core.Linux.Models;
+using SyscallTools.Core.Linux.Syscalls;
+using SyscallTools.Core.Linux.Vdso;
+using SyscallTools.Core.Memory;
+
+namespace SyscallTools.Core.Linux;
+
+/// <summary>
+/// A booted machine: one CPU, a kernel of the chosen model and bitness, and one user task. The entry stubs are
+/// x86 code the CPU runs; the kernel's C functions are C# methods bound to addresses in kernel text
+/// (LinuxMachine.CFunctions.cs); pt_regs lives on the emulated kernel stack.
+/// </summary>
+public sealed partial class LinuxMachine
+{
+    public LinuxMachine(KernelModel model, CpuProfile profile, int kernelBits = 64, int taskBits = 32)
+    {
+        if (kernelBits is not (32 or 64)) throw new ArgumentOutOfRangeException(nameof(kernelBits), "A kernel is 32- or 64-bit.");
+        if (taskBits is not (32 or 64)) throw new ArgumentOutOfRangeException(nameof(taskBits), "A task is 32- or 64-bit.");
+        if (kernelBits == 32 && taskBits == 64) throw new ArgumentException("A 32-bit kernel cannot run a 64-bit task.", nameof(taskBits));
+        Model = model;
+        KernelBits = kernelBits;
+        Layout = KernelLayout.For(kernelBits);
+        Memory = new AddressSpace();
+        Cpu = new Cpu.Cpu(profile, Memory);
+        Task = LinuxTask.Create(taskBits);
+        UserMemory = new UserMemory(Memory, () => KernelBits == 64 ? (Task.Bitness == 32 ? 0x1_0000_0000UL : KernelModel.TaskSizeMax) : 0xC000_0000UL);
+        Boot();
+    }
+
+    public KernelModel Model { get; }
+    public int KernelBits { get; }
+    public KernelLayout Layout { get; }
+    public AddressSpace Memory { get; }
+    public Cpu.Cpu Cpu { get; }
+    public LinuxTask Task { get; }
+    public UserMemory UserMemory { get; }
+    public SignalState SignalState { get; } = new();
+    public StubImage Stubs { get; private set; } = null!;
+    public VdsoImage? Vdso { get; private set; }
+
+    /// <summary>CPU features the kernel derives at boot (the synthetic X86_FEATURE_SYSENTER32/SYSCALL32 and SEP).</summary>
+    public IReadOnlySet<string> Features { get; private set; } = new HashSet<string>();
+
+    public SyscallTable SyscallTable => SyscallTable.For(Task.Bitness == 32 ? SyscallAbi.I386 : SyscallAbi.X86_64);
+
+    /// <summary>The landing pad of the mapped vDSO (vdso base + sym_int80_landing_pad), or 0 without one.</summary>
+    public ulong LandingPad => Task.VdsoBase + (ulong)(Vdso?.LandingPad ?? 0);
+
+    public ulong KernelVsyscall => Vdso is null || Task.VdsoBase == 0 ? 0 : Task.VdsoBase + (ulong)Vdso.KernelVsyscall;
+
+    /// <summary>Where pt_regs sits for a syscall from user mode: at the top of the kernel stack.</summary>
+    public ulong PtRegsAddress => Layout.StackTop - (ulong)(KernelBits == 64 ? PtRegs.Size64 : PtRegs.Size32);
+    public PtRegs PtRegs => new(Memory, PtRegsAddress, KernelBits);
+
+    /// <summary>User FS/GS bases (arch_prctl) and the three TLS descriptors (set_thread_area).</summary>
+    public ulong UserFsBase { get; internal set; }
+    public ulong UserGsBase { get; internal set; }
+    public uint[] TlsBase { get; } = new uint[3];
+
+    // ---- symbols ----
+    private readonly Dictionary<ulong, string> _symbols = new();
+    public IReadOnlyDictionary<ulong, string> Symbols => _symbols;
+
+    /// <summary>symbol+offset for an address in kernel text, the C functions or the vDSO.</summary>
+    public string? Symbolize(ulong address)
+    {
+        string? best = null;
+        ulong bestAt = 0;
+        foreach (var (at, name) in _symbols)
+            if (at <= address && at >= bestAt && address - at < 0x400) { best = name; bestAt = at; }
+        return best is null ? null : address == bestAt ? best : $"{best}+0x{address - bestAt:x}";
+    }
+
+    private void Boot()
+    {
+        Features = DeriveFeatures();
+        BindCFunctions();
+        Stubs = KernelBits == 64 ? Stubs64.Build(Layout, Model.Generation, Function) : Stubs32.Build(Layout, Model.Generation, Function);
+        Memory.Map(Layout.Text, (ulong)((Stubs.Bytes.Length + 0xFFF) & ~0xFFF), PageFlags.KernelCode);
+        Memory.WriteBytes(Layout.Text, Stubs.Bytes);
+        // Where two labels share an address, the one a reader expects (not an "__end_" marker) names it.
+        foreach (var (name, at) in Stubs.Symbols.OrderBy(kv => kv.Key.StartsWith("__end_", StringComparison.Ordinal)))
+            _symbols.TryAdd(at, name);
+        Memory.Map(Layout.Data, KernelLayout.DataSize, PageFlags.KernelData);
+        Memory.Map(Layout.StackBase, Layout.StackTop - Layout.StackBase + 0x100, PageFlags.KernelData);
+        Memory.Map(Layout.DoubleFaultStackTop - 0x2000, 0x2000, PageFlags.KernelData);
+        WriteSyscallTables();
+        if (KernelBits == 64) Boot64(); else Boot32();
+        SetUpTask();
+    }
+
+    /// <summary>What the kernel's CPU setup derives from CPUID (intel.c/amd.c early_init, cpu/common.c).</summary>
+    private HashSet<string> DeriveFeatures()
+    {
+        var f = new HashSet<string>();
+        var (_, _, _, edx1) = Cpu.Profile.Cpuid(1, 0, CpuMode.Long64);
+        if ((edx1 & CpuProfile.Leaf1EdxSep) != 0) f.Add("X86_FEATURE_SEP");
+        if (KernelBits == 64)
+        {
+            if (Cpu.Profile.Vendor == CpuVendor.Intel) f.Add("X86_FEATURE_SYSENTER32");
+            if (Cpu.Profile.Vendor == CpuVendor.Amd) f.Add("X86_FEATURE_SYSCALL32");
+        }
+        return f;
+    }
+
+    /// <summary>Finds room for an anonymous mapping below the mmap base.</summary>
+    internal ulong FindFreeUserRange(ulong length, int bitness)
+    {
+        ulong top = bitness == 32 ? Layout.MmapTop32 : Layout.MmapTop64;
+        for (ulong at = top - length; at > 0x1000_0000; at -= 0x1000)
+        {
+            bool free = true;
+            for (ulong p = at; p < at + length; p += 0x1000)
+                if (Memory.IsMapped(p)) { free = false; at = p & ~0xFFFUL; break; }
+            if (free) return at;
+        }
+        return 0;
+    }
+}

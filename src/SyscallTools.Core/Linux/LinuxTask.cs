@@ -1,0 +1,124 @@
+using System.Text;
+
+namespace SyscallTools.Core.Linux;
+
+/// <summary>
+/// The one task (process and thread) a machine runs: identity, thread_info flags, memory bookkeeping, virtual
+/// file descriptors, and how it ended. Nothing here touches the host: output is captured, input is supplied.
+/// </summary>
+public sealed class LinuxTask
+{
+    public LinuxTask(int bitness) => Bitness = bitness;
+
+    /// <summary>32 for an i386 task (compat mode on a 64-bit kernel), 64 for an x86-64 task.</summary>
+    public int Bitness { get; }
+
+    public int Pid { get; init; } = 4242;
+    public int Tid => Pid;
+    public int Ppid { get; init; } = 1;
+    public int Uid { get; init; } = 1000;
+    public int Gid { get; init; } = 1000;
+
+    /// <summary>thread_info->flags.</summary>
+    public ThreadFlags Flags { get; set; }
+
+    /// <summary>thread_info->status TS_COMPAT: set while a 32-bit syscall is in progress on a 64-bit kernel.</summary>
+    public bool TsCompat { get; set; }
+
+    /// <summary>Base of the 32-bit vDSO mapping (mm->context.vdso), 0 when there is none.</summary>
+    public ulong VdsoBase { get; set; }
+
+    public ulong BrkStart { get; set; }
+    public ulong Brk { get; set; }
+
+    /// <summary>Virtual time in nanoseconds (nanosleep advances it; nothing waits).</summary>
+    public ulong VirtualTimeNs { get; set; }
+
+    public Dictionary<int, VirtualFile> Files { get; } = new();
+
+    public bool Exited { get; private set; }
+    public int ExitStatus { get; private set; }
+    /// <summary>The signal that killed the task, if one did.</summary>
+    public int? KilledBy { get; private set; }
+
+    public void Exit(int status)
+    {
+        Exited = true;
+        ExitStatus = status & 0xFF;
+    }
+
+    public void Kill(int signal)
+    {
+        Exited = true;
+        KilledBy = signal;
+        ExitStatus = 128 + signal;
+    }
+
+    /// <summary>What the task wrote to fd 1 and fd 2.</summary>
+    public string Stdout => Encoding.UTF8.GetString(((CaptureFile)Files.GetValueOrDefault(1, CaptureFile.Empty)).Bytes);
+    public string Stderr => Encoding.UTF8.GetString(((CaptureFile)Files.GetValueOrDefault(2, CaptureFile.Empty)).Bytes);
+
+    public static LinuxTask Create(int bitness)
+    {
+        var t = new LinuxTask(bitness);
+        t.Files[0] = new InputFile([]);
+        t.Files[1] = new CaptureFile();
+        t.Files[2] = new CaptureFile();
+        return t;
+    }
+}
+
+/// <summary>A virtual open file: reads and writes stay inside the emulator.</summary>
+public abstract class VirtualFile
+{
+    /// <summary>Reads up to buffer.Length bytes; returns the count, or a negative errno.</summary>
+    public abstract long Read(Span<byte> buffer);
+    public abstract long Write(ReadOnlySpan<byte> data);
+}
+
+/// <summary>Captures writes (stdout, stderr).</summary>
+public sealed class CaptureFile : VirtualFile
+{
+    internal static readonly CaptureFile Empty = new();
+    private readonly List<byte> _bytes = new();
+    public byte[] Bytes => _bytes.ToArray();
+    public override long Read(Span<byte> buffer) => -Errno.EBADF;
+    public override long Write(ReadOnlySpan<byte> data)
+    {
+        _bytes.AddRange(data.ToArray());
+        return data.Length;
+    }
+}
+
+/// <summary>Supplies fixed input (stdin); reads past the end return 0 (EOF).</summary>
+public sealed class InputFile(byte[] content) : VirtualFile
+{
+    private int _position;
+    public override long Read(Span<byte> buffer)
+    {
+        int n = Math.Min(buffer.Length, content.Length - _position);
+        content.AsSpan(_position, n).CopyTo(buffer);
+        _position += n;
+        return n;
+    }
+    public override long Write(ReadOnlySpan<byte> data) => -Errno.EBADF;
+}
+
+/// <summary>One end of an in-memory pipe.</summary>
+public sealed class PipeEnd(Queue<byte> buffer, bool readEnd) : VirtualFile
+{
+    public override long Read(Span<byte> dest)
+    {
+        if (!readEnd) return -Errno.EBADF;
+        int n = 0;
+        while (n < dest.Length && buffer.Count > 0) dest[n++] = buffer.Dequeue();
+        // An empty pipe with no writer would block; the model has one task, so report EAGAIN rather than hang.
+        return n == 0 && dest.Length > 0 ? -Errno.EAGAIN : n;
+    }
+    public override long Write(ReadOnlySpan<byte> data)
+    {
+        if (readEnd) return -Errno.EBADF;
+        foreach (var b in data) buffer.Enqueue(b);
+        return data.Length;
+    }
+}

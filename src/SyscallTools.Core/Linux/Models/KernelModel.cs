@@ -1,0 +1,65 @@
+namespace SyscallTools.Core.Linux.Models;
+
+/// <summary>Which shape of entry code a model uses (ARCHITECTURE.md §4: models differ where the kernels differ).</summary>
+public enum EntryGeneration
+{
+    /// <summary>≤ v4.2: asm fast paths with partial pt_regs, three vDSO images, SYSRETL/SYSEXIT when no work flags.</summary>
+    PreRewrite,
+    /// <summary>v4.3–v4.16: the 2015 rewrite — C entry code, one vDSO with alternatives, opportunistic fast exits.</summary>
+    Rewrite,
+    /// <summary>6.x: generic entry code, INT 0x80 as an IDT entry (do_int80_emulation), bool returns.</summary>
+    Modern,
+}
+
+/// <summary>What an exit policy looks at: the final pt_regs and the facts around them.</summary>
+public sealed record ExitInputs(
+    PtRegs Regs,
+    int KernelBits,
+    ulong LandingPad,
+    bool ArgFetchOk,
+    ThreadFlags Flags,
+    bool CpuHasSep,
+    bool SlowPath = false);
+
+/// <summary>
+/// A kernel version or design variant: a small object that chooses the entry stubs, the vDSO layout, the C
+/// functions and the exit policy. The exit policy is one function per path and returns the instruction and
+/// the checks with their actual and expected values — what Get-ExitPath shows.
+/// </summary>
+public abstract class KernelModel
+{
+    /// <summary>The model's name, e.g. "linux-6.18".</summary>
+    public abstract string Name { get; }
+    public abstract string Description { get; }
+    /// <summary>Which kernel commit, tag or proposal the model follows.</summary>
+    public abstract string Follows { get; }
+    /// <summary>What uname reports as the release.</summary>
+    public abstract string Release { get; }
+    public abstract EntryGeneration Generation { get; }
+
+    /// <summary>Exit policy after a native 64-bit SYSCALL: SYSRETQ or IRET.</summary>
+    public abstract ExitDecision Syscall64Exit(ExitInputs x);
+
+    /// <summary>Exit policy after a fast 32-bit entry (SYSENTER or 32-bit SYSCALL): SYSRETL / SYSEXIT or IRET.</summary>
+    public abstract ExitDecision FastSyscall32Exit(ExitInputs x);
+
+    /// <summary>int $0x80 always leaves through IRET.</summary>
+    public ExitDecision Int80Exit(ExitInputs x) => ExitLadder.AlwaysIret(Name, "int $0x80 always returns with IRET",
+        new ExitCheck("entry", "int $0x80", "SYSCALL or SYSENTER", false, "only the fast entries try an opportunistic fast exit"));
+
+    /// <summary>The instruction a fast 32-bit entry leaves by when it may: SYSRETL on a 64-bit kernel, SYSEXIT on a 32-bit one.</summary>
+    protected static string Fast32Instruction(int kernelBits) => kernelBits == 64 ? "SYSRETL" : "SYSEXIT";
+
+    protected static ulong User32Cs(int kernelBits) => kernelBits == 64 ? Selectors.X64.User32Cs : Selectors.X86.UserCs;
+    protected static ulong UserDs(int kernelBits) => kernelBits == 64 ? Selectors.X64.UserDs : Selectors.X86.UserDs;
+
+    /// <summary>TASK_SIZE_MAX with 4-level paging: (1 &lt;&lt; 47) - PAGE_SIZE.</summary>
+    public const ulong TaskSizeMax = (1UL << 47) - 4096;
+
+    public override string ToString() => Name;
+
+    public static IReadOnlyList<KernelModel> All { get; } = [new Linux42(), new Linux44(), new Linux618()];
+
+    public static KernelModel? Find(string name) =>
+        All.FirstOrDefault(m => string.Equals(m.Name, name, StringComparison.OrdinalIgnoreCase));
+}

@@ -1,0 +1,83 @@
+using SyscallTools.Core.Memory;
+
+namespace SyscallTools.Core.Linux.Syscalls.Handlers;
+
+/// <summary>brk mmap mmap2 old_mmap munmap mprotect: anonymous private memory in the task's address space.</summary>
+internal static class MemoryCalls
+{
+    private const int ProtRead = 1, ProtWrite = 2, ProtExec = 4;
+    private const int MapShared = 1, MapPrivate = 2, MapFixed = 0x10, MapAnonymous = 0x20;
+    private const ulong PageMask = Page.Size - 1;
+
+    internal static PageFlags Flags(int prot) =>
+        PageFlags.User | ((prot & ProtWrite) != 0 ? PageFlags.Writable : 0) | ((prot & ProtExec) == 0 ? PageFlags.NoExecute : 0);
+
+    /// <summary>brk(2): returns the new break, or the old one when the request cannot be met (the kernel's convention).</summary>
+    public static long Brk(SyscallContext c)
+    {
+        var t = c.Task;
+        ulong want = c.Arg(0);
+        if (want < t.BrkStart || want > t.BrkStart + (64UL << 20)) return (long)t.Brk;
+        ulong oldEnd = (t.Brk + PageMask) & ~PageMask, newEnd = (want + PageMask) & ~PageMask;
+        if (newEnd > oldEnd) c.Machine.Memory.Map(oldEnd, newEnd - oldEnd, Flags(ProtRead | ProtWrite));
+        else if (newEnd < oldEnd) c.Machine.Memory.Unmap(newEnd, oldEnd - newEnd);
+        t.Brk = want;
+        return (long)want;
+    }
+
+    public static long Mmap(SyscallContext c) => DoMmap(c, c.Arg(0), c.Arg(1), c.ArgInt(2), c.ArgInt(3), c.ArgInt(4), c.Arg(5));
+
+    /// <summary>mmap2: the offset is in 4096-byte units.</summary>
+    public static long Mmap2(SyscallContext c) => DoMmap(c, c.Arg(0), c.Arg(1), c.ArgInt(2), c.ArgInt(3), c.ArgInt(4), c.Arg(5) << 12);
+
+    /// <summary>i386 old_mmap: one pointer to six 32-bit arguments.</summary>
+    public static long OldMmap(SyscallContext c)
+    {
+        var a = new byte[24];
+        if (!c.ReadUser(c.Arg(0), a)) return -Errno.EFAULT;
+        uint U(int i) => BitConverter.ToUInt32(a, 4 * i);
+        if ((U(5) & PageMask) != 0) return -Errno.EINVAL;
+        return DoMmap(c, U(0), U(1), (int)U(2), (int)U(3), (int)U(4), U(5));
+    }
+
+    private static long DoMmap(SyscallContext c, ulong addr, ulong length, int prot, int flags, int fd, ulong offset)
+    {
+        if (length == 0 || (addr & PageMask) != 0 || (offset & PageMask) != 0) return -Errno.EINVAL;
+        if ((flags & (MapShared | MapPrivate)) == 0) return -Errno.EINVAL;
+        // Only anonymous memory: there is no file system in the model.
+        if ((flags & MapAnonymous) == 0) return fd < 0 ? -Errno.EBADF : -Errno.ENODEV;
+        ulong len = (length + PageMask) & ~PageMask;
+        ulong limit = c.Task.Bitness == 32 ? 0xFFFF_F000UL : 0x7FFF_FFFF_F000UL;
+        if (len > limit) return -Errno.ENOMEM;
+        ulong at;
+        if ((flags & MapFixed) != 0)
+        {
+            if (addr + len > limit) return -Errno.ENOMEM;
+            at = addr;
+            c.Machine.Memory.Unmap(at, len);
+        }
+        else
+        {
+            at = c.Machine.FindFreeUserRange(len, c.Task.Bitness);
+            if (at == 0) return -Errno.ENOMEM;
+        }
+        c.Machine.Memory.Map(at, len, Flags(prot));
+        return (long)at;
+    }
+
+    public static long Munmap(SyscallContext c)
+    {
+        ulong addr = c.Arg(0), len = (c.Arg(1) + PageMask) & ~PageMask;
+        if ((addr & PageMask) != 0 || len == 0) return -Errno.EINVAL;
+        c.Machine.Memory.Unmap(addr, len);
+        return 0;
+    }
+
+    public static long Mprotect(SyscallContext c)
+    {
+        ulong addr = c.Arg(0), len = (c.Arg(1) + PageMask) & ~PageMask;
+        if ((addr & PageMask) != 0) return -Errno.EINVAL;
+        if (len == 0) return 0;
+        return c.Machine.Memory.Protect(addr, len, Flags(c.ArgInt(2))) ? 0 : -Errno.ENOMEM;
+    }
+}

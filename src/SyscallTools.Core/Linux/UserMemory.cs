@@ -1,0 +1,41 @@
+using SyscallTools.Core.Memory;
+
+namespace SyscallTools.Core.Linux;
+
+/// <summary>
+/// copy_from_user / copy_to_user: kernel accesses to user addresses that fail cleanly (the kernel's exception
+/// table turns the fault into -EFAULT) instead of faulting the emulated kernel.
+/// </summary>
+public sealed class UserMemory(AddressSpace memory, Func<ulong> userLimit)
+{
+    private bool Accessible(ulong address, int length, bool write)
+    {
+        if (length == 0) return true;
+        ulong end = address + (ulong)length - 1;
+        if (end < address || end >= userLimit()) return false;
+        for (ulong p = address >> Page.Shift; p <= end >> Page.Shift; p++)
+        {
+            var f = memory.FlagsAt(p << Page.Shift);
+            if (f is not PageFlags flags || (flags & PageFlags.User) == 0) return false;
+            if (write && (flags & PageFlags.Writable) == 0) return false;
+        }
+        return true;
+    }
+
+    public bool TryRead(ulong address, Span<byte> into) => Accessible(address, into.Length, write: false) && memory.TryReadBytes(address, into);
+
+    public bool TryWrite(ulong address, ReadOnlySpan<byte> data)
+    {
+        if (!Accessible(address, data.Length, write: true)) return false;
+        memory.WriteBytes(address, data);
+        return true;
+    }
+
+    public bool TryReadUInt32(ulong address, out uint value)
+    {
+        Span<byte> b = stackalloc byte[4];
+        bool ok = TryRead(address, b);
+        value = ok ? BitConverter.ToUInt32(b) : 0;
+        return ok;
+    }
+}

@@ -1,0 +1,35 @@
+namespace SyscallTools.Core.Linux.Vdso;
+
+/// <summary>An alternative site (struct alt_instr): at Offset, Length bytes are replaced when Feature is present.</summary>
+public sealed record Alternative(int Offset, int Length, string Feature, byte[] Replacement);
+
+/// <summary>
+/// A 32-bit vDSO image as mapped into a task: its bytes, the offsets of the symbols the kernel needs
+/// (vdso_image_32.sym_*), which entry it uses, and the alternative sites still to patch.
+/// </summary>
+public sealed class VdsoImage
+{
+    public required byte[] Bytes { get; init; }
+    /// <summary>Symbol name → offset from the image base.</summary>
+    public required IReadOnlyDictionary<string, int> Symbols { get; init; }
+    public required IReadOnlyList<Alternative> Alternatives { get; init; }
+    /// <summary>"sysenter", "syscall" or "int80": what __kernel_vsyscall uses once alternatives are applied.</summary>
+    public string EntryVariant { get; internal set; } = "int80";
+    /// <summary>Which image this is: "unified" (v4.3+) or the pre-rewrite "sysenter", "syscall", "int80" images.</summary>
+    public required string Flavor { get; init; }
+
+    public int KernelVsyscall => Symbols["__kernel_vsyscall"];
+    public int? LandingPad => Symbols.TryGetValue("int80_landing_pad", out var v) ? v : null;
+    public int? SysenterReturn => Symbols.TryGetValue("SYSENTER_RETURN", out var v) ? v : null;
+
+    /// <summary>apply_alternatives(): patch each site whose feature the CPU has (in list order, so a later one wins, as ALTERNATIVE_2 does).</summary>
+    public void ApplyAlternatives(IReadOnlySet<string> features)
+    {
+        foreach (var alt in Alternatives)
+        {
+            if (!features.Contains(alt.Feature)) continue;
+            alt.Replacement.CopyTo(Bytes, alt.Offset);
+            EntryVariant = alt.Feature is "X86_FEATURE_SYSCALL32" ? "syscall" : "sysenter";
+        }
+    }
+}
