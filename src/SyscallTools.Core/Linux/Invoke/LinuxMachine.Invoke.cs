@@ -77,7 +77,9 @@ public sealed partial class LinuxMachine
         var after = RegisterSnapshot.Of(Cpu);
         bool completed = run.Reason == StopReason.Stopped && Cpu.Rip == returnPoint;
         long ret = bits == 32 ? (int)after.Ax : (long)after.Ax;
-        var row = SyscallTable.ByNumber(number);
+        // int $0x80 always speaks the i386 ABI, even from 64-bit code.
+        var table = Syscalls.SyscallTable.For(bits == 32 || method == EntryMethod.Int80 ? Syscalls.SyscallAbi.I386 : Syscalls.SyscallAbi.X86_64);
+        var row = table.ByNumber(number);
         return new SyscallResult
         {
             Name = row?.Name ?? $"syscall {number}",
@@ -91,7 +93,7 @@ public sealed partial class LinuxMachine
             {
                 FarTransferKind.Syscall => "SYSCALL",
                 FarTransferKind.Sysenter => "SYSENTER",
-                FarTransferKind.SoftwareInterrupt => observer.EntryTransfer.Instruction.ToUpperInvariant(),
+                FarTransferKind.SoftwareInterrupt => observer.EntryTransfer.Instruction,
                 null => null,
                 var k => k.ToString(),
             },
@@ -101,7 +103,7 @@ public sealed partial class LinuxMachine
             After = after,
             PtRegs = Current.PtRegsAtExit,
             Signal = Current.Signal is int s ? Signal.Name(s) : null,
-            Fault = run.Fault,
+            Fault = run.Fault ?? observer.UserFault,
             Oops = Current.Oops,
             TaskExited = Task.Exited,
             UserInstructions = observer.User,

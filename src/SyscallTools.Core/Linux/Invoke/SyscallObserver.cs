@@ -65,8 +65,12 @@ internal sealed class SyscallObserver(LinuxMachine machine, bool trace) : ICpuOb
         if (t.Kind == FarTransferKind.Exception) FlushFar();
     }
 
+    /// <summary>The first exception user code raised during the run.</summary>
+    public CpuFault? UserFault { get; private set; }
+
     public void Fault(Cpu.Cpu cpu, CpuFault fault)
     {
+        if (fault.Cpl == 3) UserFault ??= fault;
         FlushFar();
         Add("fault", fault.Cpl, fault.Rip, fault.ToString());
     }
