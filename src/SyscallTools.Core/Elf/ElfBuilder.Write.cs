@@ -58,22 +58,22 @@ public sealed partial class ElfBuilder
         w.Copy(shstrtabOffset, shstrtab.ToArray());
 
         var headers = new List<ElfSection> { new(0, "", ElfSectionType.SHT_NULL, 0, 0, 0, 0, 0, 0, 0, 0) };
-        ElfSection Alloc(ElfSectionPlacement p, ElfSectionType type, ElfSectionFlags flags, uint link = 0, uint info = 0, uint entsize = 0) =>
+        ElfSection Header(ElfSectionPlacement p, ElfSectionType type, ElfSectionFlags flags, uint link = 0, uint info = 0, uint entsize = 0) =>
             new(headers.Count, p.Name, type, flags, (flags & ElfSectionFlags.SHF_ALLOC) != 0 ? p.Address : 0, (ulong)p.Offset,
                 (ulong)p.Size, link, info, p.Alignment, entsize);
-        headers.Add(Alloc(Placed(".hash"), ElfSectionType.SHT_HASH, ElfSectionFlags.SHF_ALLOC, dynsymIndex, 0, 4));
+        headers.Add(Header(Placed(".hash"), ElfSectionType.SHT_HASH, ElfSectionFlags.SHF_ALLOC, dynsymIndex, 0, 4));
         // sh_info of a symbol table is one past the last local; .dynsym has only the null symbol before its globals.
-        headers.Add(Alloc(Placed(".dynsym"), ElfSectionType.SHT_DYNSYM, ElfSectionFlags.SHF_ALLOC, dynstrIndex, 1, Sym));
-        headers.Add(Alloc(Placed(".dynstr"), ElfSectionType.SHT_STRTAB, ElfSectionFlags.SHF_ALLOC));
+        headers.Add(Header(Placed(".dynsym"), ElfSectionType.SHT_DYNSYM, ElfSectionFlags.SHF_ALLOC, dynstrIndex, 1, Sym));
+        headers.Add(Header(Placed(".dynstr"), ElfSectionType.SHT_STRTAB, ElfSectionFlags.SHF_ALLOC));
         // No SHF_WRITE: the whole image is mapped read-only and nothing relocates .dynamic in place.
-        headers.Add(Alloc(dynamic, ElfSectionType.SHT_DYNAMIC, ElfSectionFlags.SHF_ALLOC, dynstrIndex, 0, Dyn));
-        foreach (var s in _sections) headers.Add(Alloc(Placed(s.Name), s.Type, s.Flags));
-        headers.Add(Alloc(new ElfSectionPlacement(".text", TextOffset, TextAddress, text.Length, TextAlignment()),
+        headers.Add(Header(dynamic, ElfSectionType.SHT_DYNAMIC, ElfSectionFlags.SHF_ALLOC, dynstrIndex, 0, Dyn));
+        foreach (var s in _sections) headers.Add(Header(Placed(s.Name), s.Type, s.Flags));
+        headers.Add(Header(new ElfSectionPlacement(".text", TextOffset, TextAddress, text.Length, TextAlignment()),
             ElfSectionType.SHT_PROGBITS, ElfSectionFlags.SHF_ALLOC | ElfSectionFlags.SHF_EXECINSTR));
-        headers.Add(Alloc(new ElfSectionPlacement(".symtab", symtabOffset, 0, strtabOffset - symtabOffset, 4),
+        headers.Add(Header(new ElfSectionPlacement(".symtab", symtabOffset, 0, strtabOffset - symtabOffset, 4),
             ElfSectionType.SHT_SYMTAB, 0, (uint)strtabIndex, (uint)locals.Length + 1, Sym));
-        headers.Add(Alloc(new ElfSectionPlacement(".strtab", strtabOffset, 0, strtab.Size, 1), ElfSectionType.SHT_STRTAB, 0));
-        headers.Add(Alloc(new ElfSectionPlacement(".shstrtab", shstrtabOffset, 0, shstrtab.Size, 1), ElfSectionType.SHT_STRTAB, 0));
+        headers.Add(Header(new ElfSectionPlacement(".strtab", strtabOffset, 0, strtab.Size, 1), ElfSectionType.SHT_STRTAB, 0));
+        headers.Add(Header(new ElfSectionPlacement(".shstrtab", shstrtabOffset, 0, shstrtab.Size, 1), ElfSectionType.SHT_STRTAB, 0));
         for (int i = 0; i < headers.Count; i++)
             WriteSectionHeader(w, shoff + i * Shdr, headers[i], shstrtab.OffsetOf(headers[i].Name));
         return w.Bytes;
@@ -150,20 +150,20 @@ public sealed partial class ElfBuilder
     private void WriteDynamic(ElfImageWriter w, int at, Plan plan)
     {
         var layout = plan.Layout;
-        void Entry(ElfDynamicTag tag, uint value)
+        void Add(ElfDynamicTag tag, uint value)
         {
             w.I32(at, (int)tag);
             w.U32(at + 4, value);
             at += Dyn;
         }
 
-        if (_soName is not null) Entry(ElfDynamicTag.DT_SONAME, (uint)plan.DynStr.OffsetOf(_soName));
-        Entry(ElfDynamicTag.DT_HASH, layout[".hash"].Address);
-        Entry(ElfDynamicTag.DT_STRTAB, layout[".dynstr"].Address);
-        Entry(ElfDynamicTag.DT_SYMTAB, layout[".dynsym"].Address);
-        Entry(ElfDynamicTag.DT_STRSZ, (uint)plan.DynStr.Size);
-        Entry(ElfDynamicTag.DT_SYMENT, Sym);
-        Entry(ElfDynamicTag.DT_NULL, 0);
+        if (_soName is not null) Add(ElfDynamicTag.DT_SONAME, (uint)plan.DynStr.OffsetOf(_soName));
+        Add(ElfDynamicTag.DT_HASH, layout[".hash"].Address);
+        Add(ElfDynamicTag.DT_STRTAB, layout[".dynstr"].Address);
+        Add(ElfDynamicTag.DT_SYMTAB, layout[".dynsym"].Address);
+        Add(ElfDynamicTag.DT_STRSZ, (uint)plan.DynStr.Size);
+        Add(ElfDynamicTag.DT_SYMENT, Sym);
+        Add(ElfDynamicTag.DT_NULL, 0);
     }
 
     private void WriteSymbol(ElfImageWriter w, int at, ElfSymbolDefinition s, int nameOffset, int textLength, int textIndex)

@@ -14,11 +14,12 @@ namespace SyscallTools.Core.Elf;
 /// <see cref="Layout"/>, which fixes and returns every address before .text;</item>
 /// <item><see cref="Build"/> with .text and the bytes of the sections that were declared by size.</item>
 /// </list>
-/// <para>The layout rule, which depends only on the symbol names, the section sizes and alignments and the
-/// .so name: Elf32_Ehdr at 0; the program headers right after it; .hash, .dynsym, .dynstr and .dynamic, each at
-/// the next offset aligned to its alignment (4, 4, 1, 4); then the added sections in the order they were added,
-/// each at the next offset aligned to its own alignment; .text at <see cref="TextOffset"/>. After .text come
-/// .symtab, .strtab, .shstrtab and the section header table. Every address is <see cref="LoadAddress"/> + offset.</para>
+/// <para>The layout rule, which depends only on the names of the exported symbols, the .so name and the added
+/// sections' sizes and alignments (not on symbol values, nor on .text): Elf32_Ehdr at 0; the program headers right
+/// after it; .hash, .dynsym, .dynstr and .dynamic, each at the next offset aligned to its alignment (4, 4, 1, 4);
+/// then the added sections in the order they were added, each at the next offset aligned to its own alignment;
+/// .text at <see cref="TextOffset"/>. After .text come .symtab (all symbols, locals first), .strtab, .shstrtab and
+/// the section header table, all inside the PT_LOAD. Every address is <see cref="LoadAddress"/> + offset.</para>
 /// <para>Program headers: PT_LOAD, PT_DYNAMIC, one PT_NOTE per SHT_NOTE section, and PT_GNU_EH_FRAME when a
 /// section is called .eh_frame_hdr (unwinders find it through that header, as in a real vDSO).</para>
 /// </remarks>
