@@ -15,8 +15,9 @@ namespace SyscallTools.Core.Linux;
 /// </summary>
 public sealed partial class LinuxMachine
 {
-    public LinuxMachine(KernelModel model, CpuProfile profile, int kernelBits = 64, int taskBits = 32)
+    public LinuxMachine(KernelModel model, CpuProfile profile, int kernelBits = 64, int taskBits = 32, bool vdso = true)
     {
+        MapVdso = vdso;
         if (kernelBits is not (32 or 64)) throw new ArgumentOutOfRangeException(nameof(kernelBits), "A kernel is 32- or 64-bit.");
         if (taskBits is not (32 or 64)) throw new ArgumentOutOfRangeException(nameof(taskBits), "A task is 32- or 64-bit.");
         if (kernelBits == 32 && taskBits == 64) throw new ArgumentException("A 32-bit kernel cannot run a 64-bit task.", nameof(taskBits));
@@ -29,6 +30,9 @@ public sealed partial class LinuxMachine
         UserMemory = new UserMemory(Memory, () => KernelBits == 64 ? (Task.Bitness == 32 ? 0x1_0000_0000UL : KernelModel.TaskSizeMax) : 0xC000_0000UL);
         Boot();
     }
+
+    /// <summary>False models booting with vdso32=0: 32-bit tasks get no vDSO (and no AT_SYSINFO).</summary>
+    public bool MapVdso { get; }
 
     public KernelModel Model { get; }
     public int KernelBits { get; }

@@ -118,9 +118,12 @@ public sealed partial class LinuxMachine
         if (is32)
         {
             Vdso = VdsoBuilder.Build(Model, KernelBits, Features);
+        }
+        if (is32 && MapVdso)
+        {
             Task.VdsoBase = Layout.Vdso32;
             Memory.Map(Task.VdsoBase, VdsoBuilder.ImageSize, PageFlags.UserCode);
-            Memory.WriteBytes(Task.VdsoBase, Vdso.Bytes);
+            Memory.WriteBytes(Task.VdsoBase, Vdso!.Bytes);
             foreach (var (name, off) in Vdso.Symbols) _symbols[Task.VdsoBase + (ulong)off] = $"[vdso] {name}";
             // Pre-rewrite kernels return SYSENTER to thread_info->sysenter_return.
             if (Vdso.SysenterReturn is int sr) Memory.WriteUInt64(Layout.ThreadInfo + KernelLayout.TiSysenterReturn, Task.VdsoBase + (ulong)sr);

@@ -74,7 +74,7 @@ public sealed partial class LinuxMachine
             Cpu.Observer = null;
         }
         observer.Finish();
-        var after = RegisterSnapshot.Of(Cpu);
+        var after = Current.KilledWith ?? RegisterSnapshot.Of(Cpu);
         bool completed = run.Reason == StopReason.Stopped && Cpu.Rip == returnPoint;
         long ret = bits == 32 ? (int)after.Ax : (long)after.Ax;
         // int $0x80 always speaks the i386 ABI, even from 64-bit code.

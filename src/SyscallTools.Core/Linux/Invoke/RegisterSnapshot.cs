@@ -34,6 +34,18 @@ public sealed record RegisterSnapshot
         Cs = c.GetSegment(SegReg.CS).Selector, Ss = c.GetSegment(SegReg.SS).Selector,
     };
 
+    /// <summary>The user registers saved in pt_regs (what user space would resume with).</summary>
+    public static RegisterSnapshot FromPtRegs(PtRegs r)
+    {
+        ulong G(string n) => r.Has(n) ? r[n] : 0;
+        return new RegisterSnapshot
+        {
+            Ax = G("ax"), Bx = G("bx"), Cx = G("cx"), Dx = G("dx"), Si = G("si"), Di = G("di"), Bp = G("bp"), Sp = G("sp"),
+            R8 = G("r8"), R9 = G("r9"), R10 = G("r10"), R11 = G("r11"), R12 = G("r12"), R13 = G("r13"), R14 = G("r14"),
+            R15 = G("r15"), Ip = G("ip"), Flags = G("flags"), Cs = G("cs"), Ss = G("ss"),
+        };
+    }
+
     /// <summary>Register values by pt_regs name, for comparisons and display.</summary>
     public IReadOnlyDictionary<string, ulong> ByName() => new Dictionary<string, ulong>
     {

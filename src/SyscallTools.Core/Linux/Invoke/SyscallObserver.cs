@@ -6,6 +6,12 @@ namespace SyscallTools.Core.Linux;
 internal sealed class SyscallObserver(LinuxMachine machine, bool trace) : ICpuObserver
 {
     public long User, Kernel;
+
+    /// <summary>Every kernel entry from user mode in the run, in order.</summary>
+    public List<KernelCallRecord> Entries { get; } = new();
+
+    /// <summary>When set, each new entry from user mode starts a fresh kernel record (for runs that make many calls).</summary>
+    public bool ResetPerEntry { get; init; }
     public FarTransfer? EntryTransfer, ExitTransfer;
     public List<TraceEvent>? Events { get; } = trace ? new() : null;
     private long _seq;
@@ -40,6 +46,12 @@ internal sealed class SyscallObserver(LinuxMachine machine, bool trace) : ICpuOb
     {
         if (t.FromCpl == 3 && t.ToCpl == 0)
         {
+            if (ResetPerEntry && EntryTransfer is not null)
+            {
+                var old = machine.Current;
+                machine.Current = new KernelCallRecord { Signal = old.Signal };
+            }
+            Entries.Add(machine.Current);
             EntryTransfer ??= t;
             if (machine.Current.Entry == EntryKind.None)
             {

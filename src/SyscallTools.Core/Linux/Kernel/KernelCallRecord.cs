@@ -20,4 +20,6 @@ public sealed class KernelCallRecord
     /// <summary>The signal delivered or that killed the task.</summary>
     public int? Signal { get; internal set; }
     public string? Blocked { get; internal set; }
+    /// <summary>The user registers (from pt_regs) when a signal killed the task.</summary>
+    public RegisterSnapshot? KilledWith { get; internal set; }
 }

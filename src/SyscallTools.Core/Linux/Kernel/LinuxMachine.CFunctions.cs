@@ -283,8 +283,10 @@ public sealed partial class LinuxMachine
     private Dictionary<ulong, ulong> ExceptionTable()
     {
         var t = new Dictionary<ulong, ulong>();
-        if (Stubs.Symbols.TryGetValue("sysenter_fetch_arg6", out var a) && Stubs.Symbols.TryGetValue("ia32_badarg", out var f)) t[a] = f;
-        if (Stubs.Symbols.TryGetValue("cstar_fetch_arg6", out var b) && Stubs.Symbols.TryGetValue("ia32_badarg", out var g)) t[b] = g;
+        // v4.2's asm fetches arg 6 with a plain load; its _ASM_EXTABLE entry sends a fault to the -EFAULT exit.
+        string fixup = KernelBits == 64 ? "ia32_badarg" : "syscall_fault";
+        foreach (var load in new[] { "sysenter_fetch_arg6", "cstar_fetch_arg6" })
+            if (Stubs.Symbols.TryGetValue(load, out var at) && Stubs.Symbols.TryGetValue(fixup, out var to)) t[at] = to;
         return t;
     }
 
@@ -310,6 +312,17 @@ public sealed partial class LinuxMachine
                     regs.Flags &= ~RFlags.TF;
                     Task.Flags |= ThreadFlags.SingleStep;
                 }
+                return;
+            }
+            if (Stubs.Symbols.TryGetValue("native_irq_return_iret", out var iret) && regs.Ip == iret
+                || Stubs.Symbols.TryGetValue("irq_return", out var iret32) && regs.Ip == iret32)
+            {
+                // fixup_bad_iret: the IRET to user mode faulted (a bad RIP, CS or SS from pt_regs). The fault is the
+                // user's: it gets SIGSEGV as if it had faulted itself, and the kernel survives.
+                Current.CFunctions.Add("fixup_bad_iret");
+                ForceSignal(Signal.SIGSEGV);
+                ExitToUserMode(regs);
+                if (!Task.Exited) Oops("signal delivery after a bad IRET is not modelled yet");
                 return;
             }
             Oops($"{Vector.Mnemonic((byte)vector)} in kernel mode at {Symbolize(regs.Ip) ?? $"0x{regs.Ip:x}"} (error code 0x{errorCode:x})");

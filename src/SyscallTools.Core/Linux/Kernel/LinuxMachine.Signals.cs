@@ -63,6 +63,7 @@ public sealed partial class LinuxMachine
             {
                 // The default action of every other signal the model knows is to terminate.
                 Task.Kill(sig);
+                Current.KilledWith = RegisterSnapshot.FromPtRegs(regs);
                 Cpu.RequestStop($"task killed by {Signal.Name(sig)}");
                 return;
             }

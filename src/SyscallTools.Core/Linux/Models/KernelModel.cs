@@ -58,7 +58,7 @@ public abstract class KernelModel
 
     public override string ToString() => Name;
 
-    public static IReadOnlyList<KernelModel> All { get; } = [new Linux42(), new Linux44(), new Linux618()];
+    public static IReadOnlyList<KernelModel> All { get; } = [new Linux42(), new Linux44(), new Linux618(), new Linux618UnsafeSysret()];
 
     public static KernelModel? Find(string name) =>
         All.FirstOrDefault(m => string.Equals(m.Name, name, StringComparison.OrdinalIgnoreCase));

@@ -1,0 +1,72 @@
+using SyscallTools.Core.Cpu;
+
+namespace SyscallTools.Core.Linux;
+
+/// <summary>What running arbitrary user code did.</summary>
+public sealed record UserRunResult
+{
+    public required string Outcome { get; init; }
+    public required RegisterSnapshot After { get; init; }
+    public string? Signal { get; init; }
+    public CpuFault? Fault { get; init; }
+    public string? Oops { get; init; }
+    public bool TaskExited { get; init; }
+    public int? ExitStatus { get; init; }
+    /// <summary>The record of the last kernel entry (exit decision, C functions).</summary>
+    public KernelCallRecord? LastKernelEntry { get; init; }
+    /// <summary>Every entry into the kernel from user mode, in order.</summary>
+    public IReadOnlyList<KernelCallRecord> KernelEntries { get; init; } = [];
+    public string? LastExitInstruction { get; init; }
+    public long UserInstructions { get; init; }
+    public long KernelInstructions { get; init; }
+    public IReadOnlyList<TraceEvent>? Trace { get; init; }
+    public string Stdout { get; init; } = "";
+}
+
+public sealed partial class LinuxMachine
+{
+    /// <summary>
+    /// Runs user code in the task until it exits, is killed, blocks, the kernel oopses, it runs off the end of the
+    /// code, or the budget is spent. <paramref name="setup"/> may set registers first (RSP starts where exec left it).
+    /// </summary>
+    public UserRunResult RunUserCode(byte[] code, Action<Cpu.Cpu>? setup = null, long budget = 1_000_000, bool trace = false)
+    {
+        if (Task.Exited) throw new InvalidOperationException("The task has already exited; make a new machine.");
+        if (code.Length > 0x7000) throw new ArgumentException("User code is limited to 28 KiB.", nameof(code));
+        Memory.WriteBytes(InvokeCode, code);
+        ulong end = InvokeCode + (ulong)code.Length;
+        Cpu.Rip = InvokeCode;
+        Cpu[Gpr.Rsp] = InitialStackPointer;
+        setup?.Invoke(Cpu);
+        Current = new KernelCallRecord();
+        var observer = new SyscallObserver(this, trace) { ResetPerEntry = true };
+        Cpu.Observer = observer;
+        Cpu.AddStopAddress(end);
+        RunResult run;
+        try { run = Cpu.Run(budget); }
+        finally
+        {
+            Cpu.RemoveStopAddress(end);
+            Cpu.Observer = null;
+        }
+        observer.Finish();
+        string outcome = run.Reason == StopReason.Stopped && Cpu.Rip == end ? "ran to the end of the code" : run.ToString();
+        return new UserRunResult
+        {
+            Outcome = outcome,
+            After = Current.KilledWith ?? RegisterSnapshot.Of(Cpu),
+            Signal = Current.Signal is int s ? Signal.Name(s) : null,
+            Fault = run.Fault ?? observer.UserFault,
+            Oops = Current.Oops,
+            TaskExited = Task.Exited,
+            ExitStatus = Task.Exited ? Task.ExitStatus : null,
+            LastKernelEntry = Current,
+            KernelEntries = observer.Entries.ToArray(),
+            LastExitInstruction = observer.ExitTransfer?.Instruction,
+            UserInstructions = observer.User,
+            KernelInstructions = observer.Kernel,
+            Trace = observer.Events,
+            Stdout = Task.Stdout,
+        };
+    }
+}
