@@ -1,3 +1,4 @@
+using SyscallTools.Core.Elf;
 using SyscallTools.Core.Linux.Models;
 
 namespace SyscallTools.Core.Linux.Vdso;
@@ -106,10 +107,27 @@ public static class VdsoBuilder
         code.AddRange([0xCD, 0x80]);
     }
 
+    /// <summary>
+    /// Wraps the code in an ELF shared object (linux-gate.so.1) and reads the symbol offsets back from its symbol
+    /// table, as vdso2c does when it generates vdso_image_32.sym_*.
+    /// </summary>
     private static VdsoImage Finish(List<byte> code, Dictionary<string, int> syms, List<Alternative> alts, string flavor)
     {
+        var elf = new ElfBuilder(0, TextOffset) { SoName = "linux-gate.so.1" };
+        foreach (var (name, offset) in syms.OrderBy(kv => kv.Value))
+        {
+            bool exported = name.StartsWith("__kernel_", StringComparison.Ordinal);
+            elf.AddSymbol(name, (uint)offset, 0, exported ? ElfSymbolType.STT_FUNC : ElfSymbolType.STT_NOTYPE,
+                exported ? ElfSymbolBinding.STB_GLOBAL : ElfSymbolBinding.STB_LOCAL);
+        }
+        elf.Layout();
+        var file = elf.Build(code.ToArray());
+        if (file.Length > ImageSize) throw new InvalidOperationException($"the vDSO image needs {file.Length} bytes, more than {ImageSize}");
         var bytes = new byte[ImageSize];
-        code.CopyTo(bytes, TextOffset);
-        return new VdsoImage { Bytes = bytes, Symbols = syms, Alternatives = alts, Flavor = flavor };
+        file.CopyTo(bytes, 0);
+        var reader = new ElfReader(bytes);
+        var found = syms.Keys.ToDictionary(n => n, n => (int)(reader.FindSymbol(n)?.Value
+            ?? throw new InvalidOperationException($"the vDSO image lost symbol {n}")));
+        return new VdsoImage { Bytes = bytes, Symbols = found, Alternatives = alts, Flavor = flavor };
     }
 }
