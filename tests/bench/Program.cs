@@ -1,6 +1,10 @@
 using System.Diagnostics;
+using Iced.Intel;
 using SyscallTools.Core.Cpu;
+using SyscallTools.Core.Linux;
+using SyscallTools.Core.Linux.Models;
 using SyscallTools.Core.Memory;
+using static Iced.Intel.AssemblerRegisters;
 
 // The benchmark harness: fixed workloads, printed figures and ratios. It asserts nothing; the figures go
 // into the issue notes (DEVELOPERS.md: speed is measured, not asserted).
@@ -29,7 +33,65 @@ public static class Program
             var median = runs[2];
             Console.WriteLine($"| {name} | {median.Instructions:N0} | {median.Seconds:F3} | {median.Instructions / median.Seconds / 1e6:F1} | {runs[0].Instructions / runs[0].Seconds / 1e6:F1} |");
         }
+        Console.WriteLine();
+        Console.WriteLine("| modelled round trip | instructions per call (user + kernel) | ns per call (median of 5) | calls/s |");
+        Console.WriteLine("|---|---:|---:|---:|");
+        foreach (var (name, model, vendor, via) in new (string, KernelModel, CpuProfile, string)[]
+        {
+            ("getpid via the vDSO, AMD, linux-6.18", new Linux618(), CpuProfile.AmdZen3, "vdso"),
+            ("getpid via the vDSO, Intel, linux-6.18", new Linux618(), CpuProfile.IntelSkylake, "vdso"),
+            ("getpid via int $0x80, AMD, linux-6.18", new Linux618(), CpuProfile.AmdZen3, "int80"),
+            ("getpid via the vDSO, AMD, linux-4.2", new Linux42(), CpuProfile.AmdZen3, "vdso"),
+        })
+        {
+            long calls = Math.Max(10_000, iterations / 500);
+            RoundTrip(model, vendor, via, calls / 10);
+            var runs = Enumerable.Range(0, 5).Select(_ => RoundTrip(model, vendor, via, calls)).OrderBy(r => r.Seconds).ToArray();
+            var med = runs[2];
+            Console.WriteLine($"| {name} | {med.InstructionsPerCall:F1} | {med.Seconds / calls * 1e9:F0} | {calls / med.Seconds:N0} |");
+        }
         return 0;
+    }
+
+    /// <summary>
+    /// A 32-bit task calling getpid in a loop (esi counts down; the vDSO preserves it), with no observer attached:
+    /// the cost of the modelled round trip through entry stubs, C functions and the exit instruction.
+    /// </summary>
+    public static (double Seconds, double InstructionsPerCall) RoundTrip(KernelModel model, CpuProfile profile, string via, long calls)
+    {
+        var m = new LinuxMachine(model, profile);
+        var a = new Assembler(32);
+        var top = a.CreateLabel();
+        var done = a.CreateLabel();
+        a.mov(esi, (uint)calls);
+        a.Label(ref top);
+        a.mov(eax, 20);
+        if (via == "vdso") a.call((uint)m.KernelVsyscall); else a.@int(0x80);
+        a.dec(esi);
+        a.jnz(top);
+        a.Label(ref done);
+        a.nop();
+        var w = new ListWriter();
+        ulong at = m.UserText + 0x8000;
+        var result = a.Assemble(w, at, BlockEncoderOptions.ReturnNewInstructionOffsets);
+        m.Memory.WriteBytes(at, w.Bytes.ToArray());
+        ulong end = result.GetLabelRIP(done);
+        m.Cpu.AddStopAddress(end);
+        m.Cpu.Rip = at;
+        m.Cpu[Gpr.Rsp] = m.InitialStackPointer;
+        ulong before = m.Cpu.InstructionsRetired;
+        var sw = Stopwatch.StartNew();
+        var r = m.Cpu.Run(calls * 1000);
+        sw.Stop();
+        if (r.Reason != StopReason.Stopped || m.Cpu.Rip != end || (uint)m.Cpu[Gpr.Rax] != 4242)
+            throw new InvalidOperationException($"round-trip loop did not complete: {r}");
+        return (sw.Elapsed.TotalSeconds, (double)(m.Cpu.InstructionsRetired - before) / calls);
+    }
+
+    private sealed class ListWriter : CodeWriter
+    {
+        public readonly List<byte> Bytes = new();
+        public override void WriteByte(byte value) => Bytes.Add(value);
     }
 
     /// <summary>

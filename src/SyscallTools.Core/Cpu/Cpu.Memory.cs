@@ -13,8 +13,37 @@ public sealed partial class Cpu
         Ac: (FlagsRest & RFlags.AC) != 0,
         Wp: (Cr0 & ControlBits.Cr0Wp) != 0);
 
+    // A small translation cache per (access kind, privilege): a hit skips the permission checks, which are
+    // re-done whenever the mapping generation or a control register changes (ControlChanged bumps the epoch).
+    private const int DtlbSize = 64;
+    private readonly ulong[] _dtlbTag = new ulong[DtlbSize * 6];
+    private readonly Page?[] _dtlbPage = new Page?[DtlbSize * 6];
+    private long _dtlbGeneration = -1;
+
     /// <summary>Translates a linear address or raises #PF with the architectural error code and CR2.</summary>
     internal Page Translate(ulong linear, AccessKind kind, bool user)
+    {
+        long gen = Memory.Generation ^ (_controlEpoch << 40);
+        if (gen != _dtlbGeneration)
+        {
+            Array.Clear(_dtlbPage);
+            _dtlbGeneration = gen;
+        }
+        ulong vpn = linear >> Page.Shift;
+        int slot = ((int)kind * 2 + (user ? 1 : 0)) * DtlbSize + (int)(vpn & (DtlbSize - 1));
+        var hit = _dtlbPage[slot];
+        if (hit is not null && _dtlbTag[slot] == vpn) return hit;
+        var page = TranslateSlow(linear, kind, user);
+        // SMAP depends on EFLAGS.AC, which changes without an epoch bump: do not cache supervisor data accesses then.
+        if (user || kind == AccessKind.Execute || (Cr4 & ControlBits.Cr4Smap) == 0)
+        {
+            _dtlbTag[slot] = vpn;
+            _dtlbPage[slot] = page;
+        }
+        return page;
+    }
+
+    private Page TranslateSlow(ulong linear, AccessKind kind, bool user)
     {
         uint r = Memory.Check(linear, kind, user, Policy, out var page);
         if (r != 0)

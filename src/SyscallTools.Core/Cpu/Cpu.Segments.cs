@@ -115,10 +115,12 @@ public sealed partial class Cpu
         return ss;
     }
 
+    private static readonly SegReg[] DataSegments = [SegReg.ES, SegReg.DS, SegReg.FS, SegReg.GS];
+
     /// <summary>After a return to an outer level, data segment registers the new CPL may not use are nulled (SDM IRET: validate_seg).</summary>
     internal void ValidateDataSegmentsAfterReturn()
     {
-        foreach (var r in new[] { SegReg.ES, SegReg.DS, SegReg.FS, SegReg.GS })
+        foreach (var r in DataSegments)
         {
             ref var s = ref Seg[(int)r];
             if (s.Unusable || (s.Selector & ~3) == 0) continue;

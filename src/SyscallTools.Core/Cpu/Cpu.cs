@@ -62,16 +62,17 @@ public sealed partial class Cpu
     }
 
     // ---- Control registers, EFER, descriptor-table registers ----
-    public ulong Cr0 { get; set; }
+    private ulong _cr0, _cr4;
+    public ulong Cr0 { get => _cr0; set { _cr0 = value; _controlEpoch++; } }
     public ulong Cr2 { get; set; }
     public ulong Cr3 { get; set; }
-    public ulong Cr4 { get; set; }
+    public ulong Cr4 { get => _cr4; set { _cr4 = value; _controlEpoch++; } }
 
     private ulong _efer;
     public ulong Efer
     {
         get => _efer;
-        set { _efer = value; UpdateMode(); }
+        set { _efer = value; _controlEpoch++; UpdateMode(); }
     }
 
     public DescriptorTable Gdtr { get; set; }
@@ -130,6 +131,7 @@ public sealed partial class Cpu
         Cr0 |= ControlBits.Cr0Pe | ControlBits.Cr0Pg;
         Cr4 |= ControlBits.Cr4Pae;
         _efer |= Msr.EferLme | Msr.EferLma;
+        _controlEpoch++;
         UpdateMode();
     }
 

@@ -37,6 +37,9 @@ public sealed class PtRegs
 
     public const int Size64 = 0xA8, Size32 = 0x44;
 
+    private static readonly Dictionary<string, PtRegsField> ByName64 = Layout64.ToDictionary(f => f.Name);
+    private static readonly Dictionary<string, PtRegsField> ByName32 = Layout32.ToDictionary(f => f.Name);
+
     private readonly AddressSpace _memory;
     private readonly Dictionary<string, PtRegsField> _byName;
 
@@ -46,7 +49,7 @@ public sealed class PtRegs
         Address = address;
         KernelBits = kernelBits;
         Fields = kernelBits == 64 ? Layout64 : Layout32;
-        _byName = Fields.ToDictionary(f => f.Name);
+        _byName = kernelBits == 64 ? ByName64 : ByName32;
     }
 
     /// <summary>Where the structure starts on the kernel stack.</summary>
@@ -72,27 +75,55 @@ public sealed class PtRegs
         }
     }
 
-    public ulong Bx { get => this["bx"]; set => this["bx"] = value; }
-    public ulong Cx { get => this["cx"]; set => this["cx"] = value; }
-    public ulong Dx { get => this["dx"]; set => this["dx"] = value; }
-    public ulong Si { get => this["si"]; set => this["si"] = value; }
-    public ulong Di { get => this["di"]; set => this["di"] = value; }
-    public ulong Bp { get => this["bp"]; set => this["bp"] = value; }
-    public ulong Ax { get => this["ax"]; set => this["ax"] = value; }
-    public ulong OrigAx { get => this["orig_ax"]; set => this["orig_ax"] = value; }
-    public ulong Ip { get => this["ip"]; set => this["ip"] = value; }
-    public ulong Cs { get => this["cs"]; set => this["cs"] = value; }
-    public ulong Flags { get => this["flags"]; set => this["flags"] = value; }
-    public ulong Sp { get => this["sp"]; set => this["sp"] = value; }
-    public ulong Ss { get => this["ss"]; set => this["ss"] = value; }
+    // The named accessors go straight to their offsets: the exit policies read them on every system call.
+    private ulong Read(int off64, int off32) => KernelBits == 64 ? _memory.ReadUInt64(Address + (ulong)off64) : _memory.ReadUInt32(Address + (ulong)off32);
+    private void Write(int off64, int off32, ulong v)
+    {
+        if (KernelBits == 64) _memory.WriteUInt64(Address + (ulong)off64, v); else _memory.WriteUInt32(Address + (ulong)off32, (uint)v);
+    }
+
+    public ulong Bx { get => Read(0x28, 0x00); set => Write(0x28, 0x00, value); }
+    public ulong Cx { get => Read(0x58, 0x04); set => Write(0x58, 0x04, value); }
+    public ulong Dx { get => Read(0x60, 0x08); set => Write(0x60, 0x08, value); }
+    public ulong Si { get => Read(0x68, 0x0C); set => Write(0x68, 0x0C, value); }
+    public ulong Di { get => Read(0x70, 0x10); set => Write(0x70, 0x10, value); }
+    public ulong Bp { get => Read(0x20, 0x14); set => Write(0x20, 0x14, value); }
+    public ulong Ax { get => Read(0x50, 0x18); set => Write(0x50, 0x18, value); }
+    public ulong OrigAx { get => Read(0x78, 0x2C); set => Write(0x78, 0x2C, value); }
+    public ulong Ip { get => Read(0x80, 0x30); set => Write(0x80, 0x30, value); }
+    public ulong Cs { get => Read(0x88, 0x34); set => Write(0x88, 0x34, value); }
+    public ulong Flags { get => Read(0x90, 0x38); set => Write(0x90, 0x38, value); }
+    public ulong Sp { get => Read(0x98, 0x3C); set => Write(0x98, 0x3C, value); }
+    public ulong Ss { get => Read(0xA0, 0x40); set => Write(0xA0, 0x40, value); }
     public ulong R8 { get => this["r8"]; set => this["r8"] = value; }
     public ulong R9 { get => this["r9"]; set => this["r9"] = value; }
     public ulong R10 { get => this["r10"]; set => this["r10"] = value; }
     public ulong R11 { get => this["r11"]; set => this["r11"] = value; }
 
-    /// <summary>A copy of every field's value, in struct order.</summary>
-    public IReadOnlyList<(string Name, ulong Value)> Snapshot() => Fields.Select(f => (f.Name, this[f.Name])).ToList();
+    /// <summary>A copy of every field's value, in struct order (the bytes are copied now, decoded when read).</summary>
+    public IReadOnlyList<(string Name, ulong Value)> Snapshot() => new PtRegsSnapshot(_memory.ReadBytes(Address, KernelBits == 64 ? Size64 : Size32), KernelBits);
 
     /// <summary>user_mode(regs): the saved CS has RPL 3.</summary>
     public bool UserMode => (Cs & 3) == 3;
+}
+
+/// <summary>A saved copy of pt_regs, decoded into (name, value) pairs only when read.</summary>
+internal sealed class PtRegsSnapshot(byte[] bytes, int kernelBits) : IReadOnlyList<(string Name, ulong Value)>
+{
+    private IReadOnlyList<PtRegsField> Fields => kernelBits == 64 ? PtRegs.Layout64 : PtRegs.Layout32;
+    public int Count => Fields.Count;
+    public (string Name, ulong Value) this[int index]
+    {
+        get
+        {
+            var f = Fields[index];
+            ulong v = kernelBits == 64 ? BitConverter.ToUInt64(bytes, f.Offset) : BitConverter.ToUInt32(bytes, f.Offset);
+            return (f.Name, v);
+        }
+    }
+    public IEnumerator<(string Name, ulong Value)> GetEnumerator()
+    {
+        for (int i = 0; i < Count; i++) yield return this[i];
+    }
+    System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
 }

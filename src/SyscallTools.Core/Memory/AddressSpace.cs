@@ -192,6 +192,9 @@ public sealed class AddressSpace
 
     public ulong ReadUInt64(ulong address)
     {
+        int off = (int)(address & Page.OffsetMask);
+        if (off <= Page.Size - 8 && Find(address >> Page.Shift) is { } page)
+            return BinaryPrimitives.ReadUInt64LittleEndian(page.Data.AsSpan(off));
         Span<byte> b = stackalloc byte[8];
         if (!TryReadBytes(address, b)) throw new InvalidOperationException($"Address 0x{address:x} is not mapped.");
         return BinaryPrimitives.ReadUInt64LittleEndian(b);
@@ -199,6 +202,9 @@ public sealed class AddressSpace
 
     public uint ReadUInt32(ulong address)
     {
+        int off = (int)(address & Page.OffsetMask);
+        if (off <= Page.Size - 4 && Find(address >> Page.Shift) is { } page)
+            return BinaryPrimitives.ReadUInt32LittleEndian(page.Data.AsSpan(off));
         Span<byte> b = stackalloc byte[4];
         if (!TryReadBytes(address, b)) throw new InvalidOperationException($"Address 0x{address:x} is not mapped.");
         return BinaryPrimitives.ReadUInt32LittleEndian(b);
@@ -206,6 +212,13 @@ public sealed class AddressSpace
 
     public void WriteUInt64(ulong address, ulong value)
     {
+        int off = (int)(address & Page.OffsetMask);
+        if (off <= Page.Size - 8 && Find(address >> Page.Shift) is { } page)
+        {
+            BinaryPrimitives.WriteUInt64LittleEndian(page.Data.AsSpan(off), value);
+            NoteWrite(page);
+            return;
+        }
         Span<byte> b = stackalloc byte[8];
         BinaryPrimitives.WriteUInt64LittleEndian(b, value);
         WriteBytes(address, b);
@@ -213,6 +226,13 @@ public sealed class AddressSpace
 
     public void WriteUInt32(ulong address, uint value)
     {
+        int off = (int)(address & Page.OffsetMask);
+        if (off <= Page.Size - 4 && Find(address >> Page.Shift) is { } page)
+        {
+            BinaryPrimitives.WriteUInt32LittleEndian(page.Data.AsSpan(off), value);
+            NoteWrite(page);
+            return;
+        }
         Span<byte> b = stackalloc byte[4];
         BinaryPrimitives.WriteUInt32LittleEndian(b, value);
         WriteBytes(address, b);

@@ -33,6 +33,8 @@ public sealed partial class LinuxMachine
         _symbols[at] = name;
         Cpu.BindNative(at, name, cpu =>
         {
+            // A long run without a caller resetting the record keeps only the recent calls.
+            if (Current.CFunctions.Count >= 256) Current.CFunctions.Clear();
             Current.CFunctions.Add(name);
             ulong ret;
             try { ret = body(); }
@@ -51,7 +53,11 @@ public sealed partial class LinuxMachine
         });
     }
 
-    private PtRegs RegsAt(ulong address) => new(Memory, address, KernelBits);
+    private PtRegs? _ptRegsCache;
+
+    /// <summary>The pt_regs at an address; the one at the top of the kernel stack is made once.</summary>
+    private PtRegs RegsAt(ulong address) =>
+        _ptRegsCache is { } c && c.Address == address ? c : address == PtRegsAddress ? (_ptRegsCache = new(Memory, address, KernelBits)) : new(Memory, address, KernelBits);
 
     private void BindCFunctions()
     {
@@ -273,7 +279,8 @@ public sealed partial class LinuxMachine
             _ => Model.Int80Exit(inputs),
         };
         Current.Exit = d;
-        Current.PtRegsAtExit = regs.Snapshot();
+        // The copy of pt_regs is for whoever reads the record; without an observer nobody will.
+        if (Cpu.Observer is not null) Current.PtRegsAtExit = regs.Snapshot();
         return d;
     }
 

@@ -23,12 +23,12 @@ public sealed class Linux44 : KernelModel
         ulong canonical = (ulong)((long)(r.Ip << 16) >> 16);
         return ladder
             .Check("regs->cx == regs->ip", r.Cx, r.Ip, "SYSRET loads RIP from RCX")
-            .Check("regs->ip is canonical", $"0x{r.Ip:x}", $"0x{canonical:x}", canonical == r.Ip,
+            .Check("regs->ip is canonical (sign-extended from bit 47)", r.Ip, canonical,
                 "a non-canonical RCX makes Intel's SYSRET #GP in ring 0 on the user stack")
             .Check("regs->cs == __USER_CS", r.Cs, Selectors.X64.UserCs, "SYSRET forces CS")
             .Check("regs->r11 == regs->flags", r.R11, r.Flags, "SYSRET loads RFLAGS from R11")
-            .Check("!(regs->flags & (RF|TF))", RFlags.Describe(r.Flags & (RFlags.RF | RFlags.TF)), "0",
-                (r.Flags & (RFlags.RF | RFlags.TF)) == 0, "SYSRET cannot restore RF; TF would trap right after it")
+            .NoFlags("!(regs->flags & (RF|TF))", r.Flags, RFlags.RF | RFlags.TF,
+                "SYSRET cannot restore RF; TF would trap right after it")
             .Check("regs->ss == __USER_DS", r.Ss, Selectors.X64.UserDs, "SYSRET forces SS")
             .Decide();
     }
@@ -46,8 +46,8 @@ public sealed class Linux44 : KernelModel
             .Check("regs->ip == landing pad", r.Ip, x.LandingPad, "the fast exit can only return to the landing pad");
         ulong mask = x.KernelBits == 64 ? RFlags.RF | RFlags.TF : RFlags.RF | RFlags.TF | RFlags.VM;
         string name = x.KernelBits == 64 ? "!(regs->flags & (RF|TF))" : "!(regs->flags & (RF|TF|VM))";
-        return ladder.Check(name, RFlags.Describe(r.Flags & mask), "0", (r.Flags & mask) == 0,
-                "the fast exits cannot restore RF; TF would trap" + (x.KernelBits == 32 ? "; VM needs IRET" : ""))
+        return ladder.NoFlags(name, r.Flags, mask,
+                x.KernelBits == 32 ? "the fast exits cannot restore RF; TF would trap; VM needs IRET" : "the fast exits cannot restore RF; TF would trap")
             .Decide();
     }
 }

@@ -20,10 +20,10 @@ public sealed class Linux618 : KernelModel
             .Check("regs->r11 == regs->flags", r.R11, r.Flags, "SYSRET loads RFLAGS from R11")
             .Check("regs->cs == __USER_CS", r.Cs, Selectors.X64.UserCs, "SYSRET forces CS to __USER_CS")
             .Check("regs->ss == __USER_DS", r.Ss, Selectors.X64.UserDs, "SYSRET forces SS to __USER_DS")
-            .Check("regs->ip < TASK_SIZE_MAX", $"0x{r.Ip:x}", $"< 0x{TaskSizeMax:x}", r.Ip < TaskSizeMax,
+            .Below("regs->ip < TASK_SIZE_MAX", r.Ip, TaskSizeMax,
                 "a non-canonical RCX makes Intel's SYSRET #GP in ring 0 on the user stack")
-            .Check("!(regs->flags & (RF|TF))", RFlags.Describe(r.Flags & (RFlags.RF | RFlags.TF)), "0",
-                (r.Flags & (RFlags.RF | RFlags.TF)) == 0, "SYSRET cannot restore RF, and restoring TF would trap right after it")
+            .NoFlags("!(regs->flags & (RF|TF))", r.Flags, RFlags.RF | RFlags.TF,
+                "SYSRET cannot restore RF, and restoring TF would trap right after it")
             .Decide();
     }
 
@@ -36,8 +36,8 @@ public sealed class Linux618 : KernelModel
             .Check("regs->ip == landing pad", r.Ip, x.LandingPad, "EIP must point to the vDSO landing pad")
             .Check("regs->cs == __USER32_CS", r.Cs, User32Cs(x.KernelBits), "must match the value the fast exit loads")
             .Check("regs->ss == __USER_DS", r.Ss, UserDs(x.KernelBits), "must match the value the fast exit loads")
-            .Check("!(regs->flags & (RF|TF|VM))", RFlags.Describe(r.Flags & (RFlags.RF | RFlags.TF | RFlags.VM)), "0",
-                (r.Flags & (RFlags.RF | RFlags.TF | RFlags.VM)) == 0, "the fast exits cannot restore RF, TF would trap, VM needs IRET")
+            .NoFlags("!(regs->flags & (RF|TF|VM))", r.Flags, RFlags.RF | RFlags.TF | RFlags.VM,
+                "the fast exits cannot restore RF, TF would trap, VM needs IRET")
             .Decide();
     }
 }
