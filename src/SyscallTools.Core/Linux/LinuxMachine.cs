@@ -27,6 +27,7 @@ public sealed partial class LinuxMachine
         Memory = new AddressSpace();
         Cpu = new Cpu.Cpu(profile, Memory);
         Task = LinuxTask.Create(taskBits);
+        Tracer = new Ptrace.Tracer(this);
         UserMemory = new UserMemory(Memory, () => KernelBits == 64 ? (Task.Bitness == 32 ? 0x1_0000_0000UL : KernelModel.TaskSizeMax) : 0xC000_0000UL);
         Boot();
     }
@@ -42,6 +43,9 @@ public sealed partial class LinuxMachine
     public LinuxTask Task { get; }
     public UserMemory UserMemory { get; }
     public SignalState SignalState { get; } = new();
+
+    /// <summary>The task's ptrace tracer (attach by setting <see cref="Ptrace.Tracer.OnStop"/>).</summary>
+    public Ptrace.Tracer Tracer { get; }
     public StubImage Stubs { get; private set; } = null!;
     public VdsoImage? Vdso { get; private set; }
 
@@ -92,6 +96,7 @@ public sealed partial class LinuxMachine
         Memory.Map(Layout.StackBase, Layout.StackTop - Layout.StackBase + 0x100, PageFlags.KernelData);
         Memory.Map(Layout.DoubleFaultStackTop - 0x2000, 0x2000, PageFlags.KernelData);
         WriteSyscallTables();
+        Task.PlaceThreadInfo(Memory, Layout.ThreadInfo + KernelLayout.TiFlags);
         if (KernelBits == 64) Boot64(); else Boot32();
         SetUpTask();
     }

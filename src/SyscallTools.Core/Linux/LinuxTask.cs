@@ -19,11 +19,37 @@ public sealed class LinuxTask
     public int Uid { get; init; } = 1000;
     public int Gid { get; init; } = 1000;
 
-    /// <summary>thread_info->flags.</summary>
-    public ThreadFlags Flags { get; set; }
+    private ThreadFlags _flags;
+
+    /// <summary>
+    /// thread_info->flags. Once the kernel is booted the word lives in emulated memory, where the entry stubs'
+    /// `test $_TIF_..., TI_flags` instructions read it.
+    /// </summary>
+    public ThreadFlags Flags
+    {
+        get => FlagsMemory is null ? _flags : (ThreadFlags)FlagsMemory.ReadUInt32(FlagsAddress);
+        set
+        {
+            if (FlagsMemory is null) _flags = value; else FlagsMemory.WriteUInt32(FlagsAddress, (uint)value);
+        }
+    }
+
+    internal Memory.AddressSpace? FlagsMemory { get; private set; }
+    internal ulong FlagsAddress { get; private set; }
+
+    internal void PlaceThreadInfo(Memory.AddressSpace memory, ulong address)
+    {
+        var current = Flags;
+        FlagsMemory = memory;
+        FlagsAddress = address;
+        Flags = current;
+    }
 
     /// <summary>thread_info->status TS_COMPAT: set while a 32-bit syscall is in progress on a 64-bit kernel.</summary>
     public bool TsCompat { get; set; }
+
+    /// <summary>TS_I386_REGS_POKED: a 32-bit tracer wrote orig_ax since the last return to user mode.</summary>
+    public bool RegsPoked { get; set; }
 
     /// <summary>Base of the 32-bit vDSO mapping (mm->context.vdso), 0 when there is none.</summary>
     public ulong VdsoBase { get; set; }

@@ -20,6 +20,8 @@ public sealed class KernelCallRecord
     /// <summary>The signal delivered or that killed the task.</summary>
     public int? Signal { get; internal set; }
     public string? Blocked { get; internal set; }
+    /// <summary>The tracer stops during this entry.</summary>
+    public List<Ptrace.PtraceStopRecord> PtraceStops { get; } = new();
     /// <summary>The user registers (from pt_regs) when a signal killed the task.</summary>
     public RegisterSnapshot? KilledWith { get; internal set; }
 }

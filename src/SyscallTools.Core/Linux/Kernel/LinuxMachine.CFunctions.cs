@@ -236,11 +236,14 @@ public sealed partial class LinuxMachine
         return SyscallTraceEnter(regs);
     }
 
-    /// <summary>The entry work itself; ptrace stops arrive with the tracer model. Returns the number re-read from orig_ax.</summary>
+    /// <summary>The entry work itself: the ptrace syscall-entry stop, then the number re-read from orig_ax.</summary>
     private long SyscallTraceEnter(PtRegs regs)
     {
         if ((Task.Flags & ThreadFlags.SingleStep) != 0) regs.Flags |= RFlags.TF;
+        if ((Task.Flags & (ThreadFlags.SyscallTrace | ThreadFlags.SyscallEmu)) != 0) Tracer.Stop(Ptrace.PtraceStopKind.SyscallEntry, regs);
         EntryWork?.Invoke(this, regs);
+        // PTRACE_SYSEMU: the call is not run.
+        if ((Task.Flags & ThreadFlags.SyscallEmu) != 0) return -1;
         return KernelBits == 64 && Task.Bitness == 64 ? (long)regs.OrigAx : (int)regs.OrigAx;
     }
 
@@ -253,7 +256,14 @@ public sealed partial class LinuxMachine
     /// <summary>syscall_exit_to_user_mode / prepare_exit_to_usermode: exit work, then the loop over _TIF_* work.</summary>
     private void ExitToUserMode(PtRegs regs)
     {
-        if ((Task.Flags & ThreadFlags.SyscallExitWork) != 0) ExitWork?.Invoke(this, regs);
+        if ((Task.Flags & ThreadFlags.SyscallExitWork) != 0)
+        {
+            // syscall_exit_work: no exit stop after PTRACE_SYSEMU skipped the call.
+            if ((Task.Flags & ThreadFlags.SyscallTrace) != 0 && (Task.Flags & ThreadFlags.SyscallEmu) == 0
+                && Current.Entry is not (EntryKind.Exception or EntryKind.None))
+                Tracer.Stop(Ptrace.PtraceStopKind.SyscallExit, regs);
+            ExitWork?.Invoke(this, regs);
+        }
         for (int guard = 0; guard < 64 && !Task.Exited; guard++)
         {
             var f = Task.Flags;
@@ -265,6 +275,7 @@ public sealed partial class LinuxMachine
         }
         // TS_COMPAT is cleared after signal handling: syscall restart has a compat fixup.
         Task.TsCompat = false;
+        Task.RegsPoked = false;
     }
 
     /// <summary>Evaluates the model's exit policy for the current entry on the final pt_regs and records it.</summary>

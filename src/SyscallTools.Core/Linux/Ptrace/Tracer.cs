@@ -1,0 +1,55 @@
+namespace SyscallTools.Core.Linux.Ptrace;
+
+/// <summary>One stop the tracer saw: its kind, the number, the registers before and what was written.</summary>
+public sealed record PtraceStopRecord(PtraceStopKind Kind, long SyscallNumber, IReadOnlyList<(string Name, ulong Value)> Before,
+    IReadOnlyList<(string Register, ulong Old, ulong New)> Writes);
+
+/// <summary>
+/// A ptrace tracer of the task (PTRACE_SYSCALL): while attached, TIF_SYSCALL_TRACE is set, so every system call
+/// stops at entry (after pt_regs is built, before dispatch — orig_ax is re-read afterwards) and at exit.
+/// </summary>
+public sealed class Tracer
+{
+    private readonly LinuxMachine _machine;
+    private Action<PtraceStop>? _onStop;
+
+    internal Tracer(LinuxMachine machine) => _machine = machine;
+
+    /// <summary>Called at each stop. Setting it attaches the tracer; null detaches.</summary>
+    public Action<PtraceStop>? OnStop
+    {
+        get => _onStop;
+        set
+        {
+            _onStop = value;
+            if (value is null) _machine.Task.Flags &= ~ThreadFlags.SyscallTrace;
+            else _machine.Task.Flags |= ThreadFlags.SyscallTrace;
+        }
+    }
+
+    public bool Attached => _onStop is not null;
+
+    /// <summary>PTRACE_SYSEMU: stop at entry and skip the call (no exit stop). Needs <see cref="OnStop"/>.</summary>
+    public bool Sysemu
+    {
+        get => (_machine.Task.Flags & ThreadFlags.SyscallEmu) != 0;
+        set
+        {
+            if (value) _machine.Task.Flags |= ThreadFlags.SyscallEmu; else _machine.Task.Flags &= ~ThreadFlags.SyscallEmu;
+        }
+    }
+
+    /// <summary>Every stop since the tracer was made, oldest first (bounded).</summary>
+    public List<PtraceStopRecord> History { get; } = new();
+
+    internal void Stop(PtraceStopKind kind, PtRegs regs)
+    {
+        if (_onStop is null) return;
+        var stop = new PtraceStop(_machine, kind, regs);
+        var before = regs.Snapshot();
+        _onStop(stop);
+        if (History.Count >= 10_000) History.RemoveRange(0, 5_000);
+        History.Add(new PtraceStopRecord(kind, stop.SyscallNumber, before, stop.Writes));
+        _machine.Current.PtraceStops.Add(History[^1]);
+    }
+}

@@ -1,0 +1,140 @@
+using SyscallTools.Core.Cpu;
+using SyscallTools.Core.Linux;
+using SyscallTools.Core.Linux.Models;
+using SyscallTools.Core.Linux.Ptrace;
+using Xunit;
+
+namespace SyscallTools.Core.Tests.LinuxTests;
+
+/// <summary>
+/// Tracer stops and writes (kernel-semantics.md §6.1, §5 putreg; selftest ptrace_syscall): the entry stop comes after
+/// pt_regs is built and before dispatch, orig_ax is re-read afterwards, and a write that breaks a fast-exit
+/// condition makes the policy choose IRET.
+/// </summary>
+public class PtraceTests
+{
+    private static LinuxMachine Machine(string model = "linux-6.18", string vendor = "amd", int kbits = 64, int tbits = 32) =>
+        new(KernelModel.Find(model)!, vendor == "intel" ? CpuProfile.IntelSkylake : CpuProfile.AmdZen3, kbits, tbits);
+
+    [Theory]
+    [InlineData("linux-6.18", "SYSRETL")]
+    [InlineData("linux-4.4", "SYSRETL")]
+    [InlineData("linux-4.2", "IRET")] // pre-rewrite: TIF_SYSCALL_TRACE is work, and work means IRET
+    public void StopsAtEntryAndExit(string model, string exit)
+    {
+        var m = Machine(model);
+        var kinds = new List<(PtraceStopKind, long, ulong)>();
+        m.Tracer.OnStop = s => kinds.Add((s.Kind, s.SyscallNumber, s.Peek("ax")));
+        var r = m.InvokeSyscall(20, via: EntryMethod.Vdso);
+        Assert.Equal(4242, r.Return);
+        Assert.Equal([(PtraceStopKind.SyscallEntry, 20L, unchecked((ulong)(uint)-Errno.ENOSYS)), (PtraceStopKind.SyscallExit, 20L, 4242UL)], kinds);
+        Assert.Equal(exit, r.ExitInstruction);
+    }
+
+    [Fact]
+    public void EditingOrigAxAtEntryChangesTheCall()
+    {
+        var m = Machine();
+        m.Tracer.OnStop = s => { if (s.Kind == PtraceStopKind.SyscallEntry) s.Poke("orig_ax", 64); }; // getppid
+        Assert.Equal(1, m.InvokeSyscall(20).Return);
+    }
+
+    [Fact]
+    public void OrigAxMinusOneSkipsTheCall()
+    {
+        var m = Machine(tbits: 64);
+        m.Tracer.OnStop = s => { if (s.Kind == PtraceStopKind.SyscallEntry) { s.Poke("orig_ax", unchecked((ulong)-1L)); s.Poke("ax", 77); } };
+        var r = m.InvokeSyscall(39);
+        Assert.Equal(77, r.Return);
+        Assert.DoesNotContain(r.CFunctions, f => f.Contains("getpid", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void MovingIpAtExitForcesIretAndSaysWhy()
+    {
+        var m = Machine();
+        m.Tracer.OnStop = s => { if (s.Kind == PtraceStopKind.SyscallExit) s.Poke("ip", s.Peek("ip") + 1); };
+        var r = m.InvokeSyscall(20, via: EntryMethod.Vdso);
+        Assert.Equal("IRET", r.ExitInstruction);
+        var failed = r.ExitPath!.Checks.First(c => !c.Passed);
+        Assert.Equal("regs->ip == landing pad", failed.Name);
+        Assert.Contains("landing pad", r.ExitPath.Reason);
+    }
+
+    [Fact]
+    public void SettingTfAtExitForcesIret()
+    {
+        var m = Machine(tbits: 64);
+        m.Tracer.OnStop = s => { if (s.Kind == PtraceStopKind.SyscallExit) s.Poke("flags", s.Peek("flags") | RFlags.TF); };
+        var r = m.InvokeSyscall(39, budget: 10_000);
+        Assert.Equal("IRET", r.ExitInstruction);
+        Assert.Contains(r.ExitPath!.Checks, c => c.Name.Contains("RF|TF", StringComparison.Ordinal) && !c.Passed);
+    }
+
+    [Theory]
+    [InlineData("cs", 0x10UL)]   // RPL 0
+    [InlineData("ss", 0x0UL)]    // null
+    [InlineData("cs", 0x10023UL)] // wider than a selector
+    public void PutregRefusesBadSelectors(string reg, ulong value)
+    {
+        var m = Machine();
+        PtraceWriteException? error = null;
+        m.Tracer.OnStop = s => { if (s.Kind == PtraceStopKind.SyscallExit) error ??= Assert.Throws<PtraceWriteException>(() => s.Poke(reg, value)); };
+        m.InvokeSyscall(20);
+        Assert.NotNull(error);
+        Assert.Contains("-EIO", error!.Message);
+    }
+
+    [Fact]
+    public void PutregMasksFlagsAndSignExtendsA32BitOrigAx()
+    {
+        var m = Machine();
+        ulong flagsAfter = 0, origAfter = 0;
+        m.Tracer.OnStop = s =>
+        {
+            if (s.Kind != PtraceStopKind.SyscallExit) return;
+            s.Poke("flags", 0xFFFF_FFFF);          // IF, IOPL, VM, ID… are not the tracer's to change
+            flagsAfter = s.Regs.Flags;
+            s.Poke("orig_ax", 0xFFFF_FFFF);        // -1 from a 32-bit tracer means "no restart"
+            origAfter = s.Regs.OrigAx;
+        };
+        m.InvokeSyscall(20, via: EntryMethod.Int80);
+        Assert.Equal(0x202UL | PutRegRules.FlagMask, flagsAfter);
+        Assert.Equal(ulong.MaxValue, origAfter);
+    }
+
+    /// <summary>
+    /// ptrace_syscall's "highly magical" case: under PTRACE_SYSEMU, ax = orig_ax and ip -= 2 at a stop after a fast
+    /// entry must re-issue the identical call — ip - 2 is the vDSO's int $0x80.
+    /// </summary>
+    [Theory]
+    [InlineData("amd")]
+    [InlineData("intel")]
+    public void SysemuRestartThroughIpMinusTwoReissuesTheSameCall(string vendor)
+    {
+        var m = Machine(vendor: vendor);
+        var seen = new List<(long Nr, ulong[] Args, ulong Ip)>();
+        m.Tracer.Sysemu = true;
+        m.Tracer.OnStop = s =>
+        {
+            seen.Add((s.SyscallNumber, new[] { "bx", "cx", "dx", "si", "di", "bp" }.Select(s.Peek).ToArray(), s.Peek("ip")));
+            if (seen.Count == 1)
+            {
+                s.Poke("ax", s.Peek("orig_ax"));
+                s.Poke("ip", s.Peek("ip") - 2);
+            }
+            else
+            {
+                m.Tracer.Sysemu = false;
+            }
+        };
+        var r = m.InvokeSyscall(224, [10, 11, 12, 13, 14, 15], EntryMethod.Vdso);
+        Assert.True(r.Completed, r.Outcome);
+        Assert.True(seen.Count >= 2);
+        Assert.Equal(seen[0].Nr, seen[1].Nr);
+        Assert.Equal(new ulong[] { 10, 11, 12, 13, 14, 15 }, seen[0].Args);
+        Assert.Equal(seen[0].Args, seen[1].Args);
+        Assert.Equal(m.LandingPad, seen[0].Ip);        // a fast entry's ip is already the landing pad at the stop
+        Assert.Equal(4242, r.Return);                  // gettid, run for real the second time
+    }
+}
