@@ -163,6 +163,18 @@ internal sealed class Stubs64
         _a.test(al, al);
         _a.jz(_s.L("swapgs_restore_regs_and_return_to_usermode"));
         _a.jmp(_s.L("syscall_return_via_sysret"));
+
+        // ptregs stubs: rt_sigreturn rewrites all of pt_regs, so it saves the extra registers first and always
+        // leaves through the slow path (which still re-checks pt_regs for an opportunistic SYSRET).
+        _s.Here("stub_rt_sigreturn");
+        _a.lea(rdi, __[rsp + 8]);
+        _a.mov(__qword_ptr[rsp + 8 + Regs64.R15], r15); _a.mov(__qword_ptr[rsp + 8 + Regs64.R14], r14);
+        _a.mov(__qword_ptr[rsp + 8 + Regs64.R13], r13); _a.mov(__qword_ptr[rsp + 8 + Regs64.R12], r12);
+        _a.mov(__qword_ptr[rsp + 8 + Regs64.RBP], rbp); _a.mov(__qword_ptr[rsp + 8 + Regs64.RBX], rbx);
+        Call("__x64_sys_rt_sigreturn");
+        _a.add(rsp, 8);
+        _a.mov(__qword_ptr[rsp + Regs64.RAX], rax);
+        _a.jmp(_s.L("int_ret_from_sys_call"));
     }
 
     private const int SyscallCount = 463;

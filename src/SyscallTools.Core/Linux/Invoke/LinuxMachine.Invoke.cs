@@ -63,7 +63,7 @@ public sealed partial class LinuxMachine
 
         var before = RegisterSnapshot.Of(Cpu);
         Current = new KernelCallRecord();
-        var observer = new SyscallObserver(this, trace);
+        var observer = new SyscallObserver(this, trace) { ResetPerEntry = true };
         Cpu.Observer = observer;
         Cpu.AddStopAddress(returnPoint);
         RunResult run;
@@ -74,8 +74,9 @@ public sealed partial class LinuxMachine
             Cpu.Observer = null;
         }
         observer.Finish();
-        var after = Current.KilledWith ?? RegisterSnapshot.Of(Cpu);
+        var after = observer.Entries.Select(e => e.KilledWith).LastOrDefault(x => x is not null) ?? Current.KilledWith ?? RegisterSnapshot.Of(Cpu);
         bool completed = run.Reason == StopReason.Stopped && Cpu.Rip == returnPoint;
+        var lastCall = observer.Entries.LastOrDefault(e => e.Exit is not null);
         long ret = bits == 32 ? (int)after.Ax : (long)after.Ax;
         // int $0x80 always speaks the i386 ABI, even from 64-bit code.
         var table = Syscalls.SyscallTable.For(bits == 32 || method == EntryMethod.Int80 ? Syscalls.SyscallAbi.I386 : Syscalls.SyscallAbi.X86_64);
@@ -97,18 +98,19 @@ public sealed partial class LinuxMachine
                 null => null,
                 var k => k.ToString(),
             },
-            ExitInstruction = observer.ExitTransfer?.Instruction is string e ? (e.StartsWith("IRET", StringComparison.Ordinal) ? "IRET" : e) : null,
-            ExitPath = Current.Exit,
+            // A signal handler and its sigreturn make more kernel entries: the exit reported is the last system call's.
+            ExitInstruction = lastCall?.ExitInstruction,
+            ExitPath = lastCall?.Exit,
             Before = before,
             After = after,
             PtRegs = Current.PtRegsAtExit,
-            Signal = Current.Signal is int s ? Signal.Name(s) : null,
+            Signal = observer.Entries.Select(e => e.Signal).FirstOrDefault(x => x is not null) is int s ? Signal.Name(s) : null,
             Fault = run.Fault ?? observer.UserFault,
-            Oops = Current.Oops,
+            Oops = observer.Entries.Select(e => e.Oops).FirstOrDefault(x => x is not null) ?? Current.Oops,
             TaskExited = Task.Exited,
             UserInstructions = observer.User,
             KernelInstructions = observer.Kernel,
-            CFunctions = Current.CFunctions.ToArray(),
+            CFunctions = observer.Entries.SelectMany(e => e.CFunctions).ToArray(),
             Trace = observer.Events,
             Outcome = completed ? "returned" : run.ToString(),
             Completed = completed,

@@ -54,10 +54,10 @@ public sealed partial class LinuxMachine
         return new UserRunResult
         {
             Outcome = outcome,
-            After = Current.KilledWith ?? RegisterSnapshot.Of(Cpu),
-            Signal = Current.Signal is int s ? Signal.Name(s) : null,
+            After = observer.Entries.Select(e => e.KilledWith).LastOrDefault(x => x is not null) ?? Current.KilledWith ?? RegisterSnapshot.Of(Cpu),
+            Signal = observer.Entries.Select(e => e.Signal).LastOrDefault(x => x is not null) is int s ? Signal.Name(s) : null,
             Fault = run.Fault ?? observer.UserFault,
-            Oops = Current.Oops,
+            Oops = observer.Entries.Select(e => e.Oops).FirstOrDefault(x => x is not null) ?? Current.Oops,
             TaskExited = Task.Exited,
             ExitStatus = Task.Exited ? Task.ExitStatus : null,
             LastKernelEntry = Current,

@@ -48,8 +48,7 @@ internal sealed class SyscallObserver(LinuxMachine machine, bool trace) : ICpuOb
         {
             if (ResetPerEntry && EntryTransfer is not null)
             {
-                var old = machine.Current;
-                machine.Current = new KernelCallRecord { Signal = old.Signal };
+                machine.Current = new KernelCallRecord();
             }
             Entries.Add(machine.Current);
             EntryTransfer ??= t;
@@ -68,6 +67,7 @@ internal sealed class SyscallObserver(LinuxMachine machine, bool trace) : ICpuOb
         if (t.FromCpl == 0 && t.ToCpl == 3)
         {
             ExitTransfer = t;
+            machine.Current.ExitInstruction ??= t.Instruction.StartsWith("IRET", StringComparison.Ordinal) ? "IRET" : t.Instruction;
             // An exit the asm decided without asking C (the pre-rewrite and v4.4 fast paths): evaluate the policy now.
             if (machine.Current.Exit is null && machine.Current.Entry is not (EntryKind.None or EntryKind.Exception))
                 machine.RecordExit(machine.PtRegs, slowPath: false);

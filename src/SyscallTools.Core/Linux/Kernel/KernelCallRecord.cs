@@ -12,6 +12,8 @@ public sealed class KernelCallRecord
     public string? EntryStub { get; internal set; }
     public long Number { get; internal set; } = -1;
     public ExitDecision? Exit { get; internal set; }
+    /// <summary>The instruction that actually left the kernel for this entry (SYSRETQ, SYSRETL, SYSEXIT, IRETQ…).</summary>
+    public string? ExitInstruction { get; internal set; }
     public bool ArgFetchFailed { get; internal set; }
     public IReadOnlyList<(string Name, ulong Value)>? PtRegsAtExit { get; internal set; }
     public List<string> CFunctions { get; } = new();

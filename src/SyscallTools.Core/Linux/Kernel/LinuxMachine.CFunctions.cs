@@ -122,6 +122,8 @@ public sealed partial class LinuxMachine
             {
                 var row = SyscallTable.For(abi).ByNumber(nr);
                 ulong fn = Function(row is null ? "sys_ni_syscall" : prefix + row.Name);
+                // Pre-6.x 64-bit tables send rt_sigreturn through its ptregs stub.
+                if (row?.Name == "rt_sigreturn" && abi == SyscallAbi.X86_64 && Stubs.Symbols.TryGetValue("stub_rt_sigreturn", out var stub)) fn = stub;
                 if (w == 8) Memory.WriteUInt64(table + (ulong)(8 * nr), fn); else Memory.WriteUInt32(table + (ulong)(4 * nr), (uint)fn);
             }
         }
@@ -338,6 +340,11 @@ public sealed partial class LinuxMachine
                 // fixup_bad_iret: the IRET to user mode faulted (a bad RIP, CS or SS from pt_regs). The fault is the
                 // user's: it gets SIGSEGV as if it had faulted itself, and the kernel survives.
                 Current.CFunctions.Add("fixup_bad_iret");
+                if (SignalState.Actions[Signal.SIGSEGV].Handler > SignalAction.SigIgn)
+                {
+                    Oops("a SIGSEGV handler after a bad IRET needs the user frame fixup_bad_iret builds, which is not modelled");
+                    return;
+                }
                 ForceSignal(Signal.SIGSEGV);
                 ExitToUserMode(regs);
                 if (!Task.Exited) Oops("signal delivery after a bad IRET is not modelled yet");
@@ -354,6 +361,7 @@ public sealed partial class LinuxMachine
             Vector.AC => Signal.SIGBUS,
             _ => Signal.SIGSEGV,
         };
+        _pendingTrap = (vector, errorCode, vector == Vector.PF ? Cpu.Cr2 : 0);
         ForceSignal(sig);
         ExitToUserMode(regs);
     }

@@ -67,8 +67,7 @@ public sealed partial class LinuxMachine
                 Cpu.RequestStop($"task killed by {Signal.Name(sig)}");
                 return;
             }
-            // A handler: the frame and sigreturn arrive with the signal model (not built yet).
-            Cpu.RequestStop($"{Signal.Name(sig)} has a handler; signal frames are not modelled yet");
+            HandleSignal(sig, act, regs);
             return;
         }
     }
