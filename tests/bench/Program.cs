@@ -15,6 +15,8 @@ public static class Program
     public static int Main(string[] args)
     {
         long iterations = args.Length > 0 && long.TryParse(args[0], out var n) ? n : 50_000_000;
+        // "roundtrip" as the second argument runs only the system-call round trips (for profiling).
+        bool onlyRoundTrips = args.Length > 1 && args[1] == "roundtrip";
         Console.WriteLine($"SyscallTools benchmark — {Environment.ProcessorCount} cores, .NET {Environment.Version}, {iterations:N0} loop iterations");
         Console.WriteLine();
         Console.WriteLine("| workload | instructions | median s (of 5) | M instr/s (median) | M instr/s (best) |");
@@ -26,6 +28,7 @@ public static class Program
             ("ALU loop, 64-bit, with an observer attached", 64, true),
         };
         // Warm up every workload first so the JIT's tiered compilation has settled for all of them.
+        if (onlyRoundTrips) workloads = [];
         for (int w = 0; w < 3; w++) foreach (var (_, bits, observed) in workloads) AluLoop(bits, iterations / 10, observed);
         foreach (var (name, bits, observed) in workloads)
         {

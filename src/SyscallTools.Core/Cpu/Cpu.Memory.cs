@@ -161,6 +161,15 @@ public sealed partial class Cpu
 
     internal void Push(int size, ulong value)
     {
+        if (Mode == CpuMode.Long64)
+        {
+            // 64-bit mode: no segment base, no wrap — just the canonical check.
+            ulong sp64 = R[4] - (ulong)size;
+            if (!IsCanonical(sp64)) throw CpuFaultException.Ss(0, $"stack address 0x{sp64:x} is not canonical");
+            Write(sp64, size, value);
+            R[4] = sp64;
+            return;
+        }
         ulong sp = R[4] - (ulong)size;
         if (StackAddrBytes == 4) sp = (uint)sp; else if (StackAddrBytes == 2) sp = (ushort)sp;
         Write(StackLinear(sp), size, value);
@@ -169,6 +178,14 @@ public sealed partial class Cpu
 
     internal ulong Pop(int size)
     {
+        if (Mode == CpuMode.Long64)
+        {
+            ulong top = R[4];
+            if (!IsCanonical(top)) throw CpuFaultException.Ss(0, $"stack address 0x{top:x} is not canonical");
+            ulong v64 = Read(top, size);
+            R[4] = top + (ulong)size;
+            return v64;
+        }
         ulong sp = StackAddrBytes switch { 8 => R[4], 4 => (uint)R[4], _ => (ushort)R[4] };
         ulong v = Read(StackLinear(sp), size);
         R[4] = MaskSp(sp + (ulong)size);
