@@ -8,6 +8,8 @@
     Description          = 'A laboratory for the x86 Linux system-call boundary: an emulated CPU runs the kernel''s entry and exit paths (int $0x80, SYSENTER, SYSCALL, the vDSO; SYSRET, SYSEXIT, IRET) so you can see exactly what happens and why.'
     PowerShellVersion    = '7.4'
     CompatiblePSEditions = @('Core')
+    # The emulator core's types (LinuxMachine, CpuProfile, KernelModel …) are usable from scripts directly.
+    RequiredAssemblies   = @('artifacts/bin/SyscallTools.Core.dll', 'artifacts/bin/Iced.dll')
     FormatsToProcess     = @('module/SyscallTools.format.ps1xml')
     TypesToProcess       = @('module/SyscallTools.types.ps1xml')
     CmdletsToExport      = @(
