@@ -39,8 +39,16 @@ internal static class Process
     {
         switch (c.ArgInt(0))
         {
-            case ArchSetFs: c.Machine.UserFsBase = c.Arg(1); return 0;
-            case ArchSetGs: c.Machine.UserGsBase = c.Arg(1); return 0;
+            case ArchSetFs:
+                if (c.Arg(1) >= Models.KernelModel.TaskSizeMax) return -Errno.EPERM;
+                c.Machine.UserFsBase = c.Arg(1);
+                c.Machine.Cpu.WriteMsr(Cpu.Msr.FsBase, c.Arg(1));          // the task is current: load it now
+                return 0;
+            case ArchSetGs:
+                if (c.Arg(1) >= Models.KernelModel.TaskSizeMax) return -Errno.EPERM;
+                c.Machine.UserGsBase = c.Arg(1);
+                c.Machine.Cpu.WriteMsr(Cpu.Msr.KernelGsBase, c.Arg(1));    // inside the kernel the user's GS base waits for SWAPGS
+                return 0;
             case ArchGetFs: return c.WriteUserUInt64(c.Arg(1), c.Machine.UserFsBase) ? 0 : -Errno.EFAULT;
             case ArchGetGs: return c.WriteUserUInt64(c.Arg(1), c.Machine.UserGsBase) ? 0 : -Errno.EFAULT;
             default: return -Errno.EINVAL;
@@ -54,9 +62,24 @@ internal static class Process
         if (!c.ReadUser(c.Arg(0), desc)) return -Errno.EFAULT;
         int entry = BitConverter.ToInt32(desc[..4]);
         int first = c.Machine.KernelBits == 64 ? 12 : 6;
-        if (entry == -1) entry = first;
+        if (entry == -1)
+        {
+            // The first free TLS slot.
+            entry = first;
+            while (entry < first + 3 && c.Machine.TlsBase[entry - first] != 0) entry++;
+            if (entry == first + 3) return -Errno.ESRCH;
+        }
         if (entry < first || entry > first + 2) return -Errno.EINVAL;
-        c.Machine.TlsBase[entry - first] = BitConverter.ToUInt32(desc[4..8]);
+        uint baseAddr = BitConverter.ToUInt32(desc[4..8]), limit = BitConverter.ToUInt32(desc[8..12]);
+        uint flags = BitConverter.ToUInt32(desc[12..16]);
+        bool seg32 = (flags & 1) != 0, readExecOnly = (flags & 8) != 0, pages = (flags & 16) != 0, notPresent = (flags & 32) != 0;
+        int contents = (int)((flags >> 1) & 3);
+        if (contents == 3) return -Errno.EINVAL;                     // code segments are refused (MODIFY_LDT_CONTENTS_CODE)
+        c.Machine.TlsBase[entry - first] = baseAddr;
+        // fill_ldt(): a data segment, DPL 3, writable unless read_exec_only, expand-down for contents == 1.
+        byte type = (byte)((contents << 2) | (readExecOnly ? 0 : 2) | 1);
+        ulong d = Cpu.Cpu.MakeDescriptor(baseAddr, limit & 0xFFFFF, type, s: true, 3, present: !notPresent, l: false, d: seg32, g: pages);
+        c.Machine.Memory.WriteUInt64(c.Machine.Cpu.Gdtr.Base + (ulong)(8 * entry), d);
         return c.WriteUserUInt32(c.Arg(0), (uint)entry) ? 0 : -Errno.EFAULT;
     }
 }

@@ -25,13 +25,33 @@ internal static class Time
         return -Errno.ERESTARTNOHAND;
     }
 
-    /// <summary>pselect6(2) with no descriptors: a virtual sleep for the timeout (NULL timeout = forever).</summary>
+    /// <summary>
+    /// pselect6(2). Virtual files never block: every open descriptor in the read and write sets is ready, the
+    /// exception set comes back empty. With no descriptors it is a virtual sleep (NULL timeout = forever).
+    /// </summary>
     public static long Pselect6(SyscallContext c)
     {
+        int n = c.ArgInt(0);
+        if (n < 0 || n > 1024) return -Errno.EINVAL;
         if (c.Arg(1) != 0 || c.Arg(2) != 0 || c.Arg(3) != 0)
         {
-            // Descriptor sets: every virtual file is always ready, so report nothing more than the count asked.
-            return -Errno.EINVAL;
+            int bytes = (n + 7) / 8;
+            long ready = 0;
+            foreach (int set in new[] { 1, 2, 3 })
+            {
+                if (c.Arg(set) == 0) continue;
+                var bits = new byte[bytes];
+                if (!c.ReadUser(c.Arg(set), bits)) return -Errno.EFAULT;
+                for (int fd = 0; fd < n; fd++)
+                {
+                    bool isSet = (bits[fd / 8] & (1 << (fd % 8))) != 0;
+                    if (!isSet) continue;
+                    if (!c.Task.Files.ContainsKey(fd)) return -Errno.EBADF;
+                    if (set == 3) bits[fd / 8] &= (byte)~(1 << (fd % 8)); else ready++;
+                }
+                if (!c.WriteUser(c.Arg(set), bits)) return -Errno.EFAULT;
+            }
+            return ready;
         }
         if (c.Arg(4) == 0)
         {

@@ -1,0 +1,142 @@
+using SyscallTools.Core.Cpu;
+using SyscallTools.Core.Linux;
+using SyscallTools.Core.Linux.Models;
+using SyscallTools.Core.Linux.Syscalls;
+using Xunit;
+
+namespace SyscallTools.Core.Tests.LinuxTests;
+
+/// <summary>The syscall rows: numbers from syscall_32.tbl / syscall_64.tbl, and each handler's observable behaviour.</summary>
+public class SyscallTableTests
+{
+    private static LinuxMachine M(int tbits = 32) => new(new Linux618(), CpuProfile.AmdZen3, 64, tbits);
+
+    [Theory]
+    [InlineData(SyscallAbi.I386, "restart_syscall", 0)]
+    [InlineData(SyscallAbi.I386, "getpid", 20)]
+    [InlineData(SyscallAbi.I386, "sigreturn", 119)]
+    [InlineData(SyscallAbi.I386, "rt_sigreturn", 173)]
+    [InlineData(SyscallAbi.I386, "mmap2", 192)]
+    [InlineData(SyscallAbi.I386, "gettid", 224)]
+    [InlineData(SyscallAbi.I386, "set_thread_area", 243)]
+    [InlineData(SyscallAbi.I386, "exit_group", 252)]
+    [InlineData(SyscallAbi.I386, "pselect6", 308)]
+    [InlineData(SyscallAbi.X86_64, "rt_sigreturn", 15)]
+    [InlineData(SyscallAbi.X86_64, "getpid", 39)]
+    [InlineData(SyscallAbi.X86_64, "arch_prctl", 158)]
+    [InlineData(SyscallAbi.X86_64, "restart_syscall", 219)]
+    [InlineData(SyscallAbi.X86_64, "exit_group", 231)]
+    public void NumbersMatchTheKernelTables(SyscallAbi abi, string name, int nr)
+    {
+        Assert.Equal(nr, SyscallTable.For(abi).ByName(name)!.Number);
+        Assert.Equal(name, SyscallTable.For(abi).ByNumber(nr)!.Name);
+    }
+
+    [Fact]
+    public void BrkGrowsAndShrinksTheHeap()
+    {
+        var m = M();
+        long start = m.InvokeSyscall(45, [0]).Return;
+        Assert.Equal((long)m.Task.BrkStart, start);
+        Assert.Equal(start + 0x3000, m.InvokeSyscall(45, [(ulong)start + 0x3000]).Return);
+        Assert.True(m.Memory.IsMapped((ulong)start + 0x2FFF));
+        Assert.Equal(start + 0x1000, m.InvokeSyscall(45, [(ulong)start + 0x1000]).Return);
+        Assert.False(m.Memory.IsMapped((ulong)start + 0x2000));
+        Assert.Equal(start + 0x1000, m.InvokeSyscall(45, [0x10]).Return); // below the start: unchanged
+    }
+
+    [Fact]
+    public void Mmap2MunmapAndMprotect()
+    {
+        var m = M();
+        var ret = m.InvokeSyscall(192, [0, 0x2000, 3, 0x22, unchecked((ulong)-1L), 0]);        // PROT_READ|WRITE, PRIVATE|ANON
+        Assert.Null(ret.Errno);                                                               // a high address is not an error
+        long at = (uint)ret.Return;
+        Assert.True(m.Memory.IsMapped((ulong)at));
+        Assert.Equal(0, m.InvokeSyscall(125, [(ulong)at, 0x1000, 1]).Return);                  // read-only
+        Assert.Equal(4, m.InvokeSyscall(4, [1, (ulong)at, 4]).Return);                         // still readable
+        Assert.Equal(0, m.InvokeSyscall(91, [(ulong)at, 0x2000]).Return);
+        Assert.False(m.Memory.IsMapped((ulong)at));
+        Assert.Equal(-Errno.ENODEV, m.InvokeSyscall(192, [0, 0x1000, 3, 0x2, 5, 0]).Return);    // file-backed: no files here
+        Assert.Equal(-Errno.EINVAL, m.InvokeSyscall(192, [0, 0, 3, 0x22, unchecked((ulong)-1L), 0]).Return);
+    }
+
+    [Fact]
+    public void SetThreadAreaInstallsADescriptorUserCodeCanLoad()
+    {
+        var m = M();
+        var desc = new byte[16];
+        BitConverter.TryWriteBytes(desc.AsSpan(0), -1);           // entry_number: pick one
+        BitConverter.TryWriteBytes(desc.AsSpan(4), 0x0806_0100u);  // base
+        BitConverter.TryWriteBytes(desc.AsSpan(8), 0xFFFFFu);      // limit
+        BitConverter.TryWriteBytes(desc.AsSpan(12), 0x51u);        // seg_32bit | limit_in_pages | useable
+        m.Memory.WriteBytes(m.UserDataArea, desc);
+        Assert.Equal(0, m.InvokeSyscall(243, [m.UserDataArea]).Return);
+        uint entry = m.Memory.ReadUInt32(m.UserDataArea);
+        Assert.Equal(12u, entry);                                 // GDT_ENTRY_TLS_MIN on a 64-bit kernel
+        m.Memory.WriteUInt32(m.UserDataArea + 0x100, 0x1234_5678);
+        // mov ax, (entry << 3) | 3; mov gs, ax; mov eax, gs:[0]
+        byte[] code = [0x66, 0xB8, (byte)((entry << 3) | 3), 0x00, 0x8E, 0xE8, 0x65, 0xA1, 0, 0, 0, 0];
+        var r = m.RunUserCode(code);
+        Assert.Equal("ran to the end of the code", r.Outcome);
+        Assert.Equal(0x1234_5678UL, r.After.Ax);
+    }
+
+    [Fact]
+    public void PipeCarriesBytesAndPselectSeesThemReady()
+    {
+        var m = M();
+        Assert.Equal(0, m.InvokeSyscall(42, [m.UserDataArea]).Return);
+        uint rfd = m.Memory.ReadUInt32(m.UserDataArea), wfd = m.Memory.ReadUInt32(m.UserDataArea + 4);
+        m.Memory.WriteBytes(m.UserDataArea + 0x100, "ping"u8);
+        Assert.Equal(4, m.InvokeSyscall(4, [wfd, m.UserDataArea + 0x100, 4]).Return);
+        m.Memory.WriteBytes(m.UserDataArea + 0x200, [(byte)(1 << (int)rfd)]);
+        Assert.Equal(1, m.InvokeSyscall(308, [rfd + 1, m.UserDataArea + 0x200, 0, 0, 0, 0]).Return);
+        Assert.Equal(4, m.InvokeSyscall(3, [rfd, m.UserDataArea + 0x300, 16]).Return);
+        Assert.Equal("ping"u8.ToArray(), m.Memory.ReadBytes(m.UserDataArea + 0x300, 4));
+        Assert.Equal(-Errno.EAGAIN, m.InvokeSyscall(3, [rfd, m.UserDataArea + 0x300, 16]).Return);
+    }
+
+    [Fact]
+    public void UnameSaysLinuxAndTheModelsRelease()
+    {
+        var m = new LinuxMachine(new Linux44(), CpuProfile.IntelSkylake, 64, 64);
+        Assert.Equal(0, m.InvokeSyscall(63, [0x60_0000]).Return);
+        Assert.Equal("Linux", System.Text.Encoding.ASCII.GetString(m.Memory.ReadBytes(0x60_0000, 5)));
+        Assert.Equal("4.4.0", System.Text.Encoding.ASCII.GetString(m.Memory.ReadBytes(0x60_0000 + 130, 5)));
+    }
+
+    [Fact]
+    public void NanosleepAdvancesVirtualTimeOnly()
+    {
+        var m = M();
+        m.Memory.WriteUInt32(m.UserDataArea, 3);
+        m.Memory.WriteUInt32(m.UserDataArea + 4, 500);
+        Assert.Equal(0, m.InvokeSyscall(162, [m.UserDataArea, 0]).Return);
+        Assert.Equal(3_000_000_500UL, m.Task.VirtualTimeNs);
+    }
+
+    [Fact]
+    public void ExitGroupEndsTheTaskAndAFurtherCallIsRefused()
+    {
+        var m = M(64);
+        var r = m.InvokeSyscall(231, [7]);
+        Assert.True(r.TaskExited);
+        Assert.Equal(7, m.Task.ExitStatus);
+        Assert.Throws<InvalidOperationException>(() => m.InvokeSyscall(39));
+    }
+
+    [Fact]
+    public void SigprocmaskBlocksAndTgkillKillsWhenUnblocked()
+    {
+        var m = M();
+        m.Memory.WriteUInt64(m.UserDataArea, 1UL << (Signal.SIGUSR1 - 1));
+        Assert.Equal(0, m.InvokeSyscall(175, [0, m.UserDataArea, 0, 8]).Return);             // SIG_BLOCK SIGUSR1
+        var r = m.InvokeSyscall(270, [4242, 4242, (ulong)Signal.SIGUSR1]);
+        Assert.True(r.Completed);                                                             // blocked: still pending
+        Assert.False(m.Task.Exited);
+        r = m.InvokeSyscall(175, [1, m.UserDataArea, 0, 8]);                                  // SIG_UNBLOCK: delivered on the way out
+        Assert.Equal("SIGUSR1", r.Signal);
+        Assert.Equal(Signal.SIGUSR1, m.Task.KilledBy);
+    }
+}
