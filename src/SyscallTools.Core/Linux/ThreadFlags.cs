@@ -17,8 +17,11 @@ public enum ThreadFlags : uint
     Uprobe = 1u << 12,
     SyscallTracepoint = 1u << 28,
 
-    /// <summary>_TIF_WORK_SYSCALL_ENTRY: anything that sends the entry through syscall_trace_enter.</summary>
-    WorkSyscallEntry = SyscallTrace | SyscallEmu | SyscallAudit | Seccomp | SyscallTracepoint,
+    /// <summary>
+    /// _TIF_WORK_SYSCALL_ENTRY: anything that sends the entry through syscall_trace_enter. v4.x includes SINGLESTEP,
+    /// so that a TF lost while single-stepping into SYSENTER is put back (syscall_trace_enter_phase2).
+    /// </summary>
+    WorkSyscallEntry = SyscallTrace | SyscallEmu | SyscallAudit | Seccomp | SyscallTracepoint | SingleStep,
     /// <summary>SYSCALL_EXIT_WORK_FLAGS: the ptrace/audit exit work before the return to user mode.</summary>
     SyscallExitWork = SyscallTrace | SyscallAudit | SingleStep | SyscallTracepoint,
     /// <summary>EXIT_TO_USERMODE_LOOP_FLAGS: the work loop of prepare_exit_to_usermode.</summary>

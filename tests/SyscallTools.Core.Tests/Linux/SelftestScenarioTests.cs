@@ -87,3 +87,56 @@ public class SelftestScenarioTests
         if (fast) foreach (var reg in new[] { "r8", "r9", "r10" }) Assert.Equal(0UL, a[reg]);
     }
 }
+
+/// <summary>single_step_syscall: system calls under TF with a SIGTRAP handler that counts traps.</summary>
+public class SingleStepSyscallScenarioTests
+{
+    private sealed class W : CodeWriter
+    {
+        public readonly List<byte> Bytes = new();
+        public override void WriteByte(byte value) => Bytes.Add(value);
+    }
+
+    /// <summary>
+    /// With TF set, int $0x80 and the vDSO call must each give at least one SIGTRAP, the handler must run with TF
+    /// clear, getpid must still work, and TF must still be set afterwards. SYSCALL masks TF in the kernel; SYSENTER
+    /// does not, and the kernel ignores the #DBs it takes in the SYSENTER entry.
+    /// </summary>
+    [Theory]
+    [InlineData("linux-6.18", "amd", 64, "int80")]
+    [InlineData("linux-6.18", "amd", 64, "vdso")]
+    [InlineData("linux-6.18", "intel", 64, "vdso")]
+    [InlineData("linux-6.18", "intel", 32, "vdso")]
+    [InlineData("linux-4.4", "intel", 64, "vdso")]
+    [InlineData("linux-4.4", "amd", 64, "vdso")]
+    public void TrapsAroundTheCallAndTfSurvives(string model, string vendor, int kbits, string via)
+    {
+        var m = new LinuxMachine(KernelModel.Find(model)!, vendor == "intel" ? CpuProfile.IntelSkylake : CpuProfile.AmdZen3, kbits);
+        ulong handler = m.UserText + 0x100, count = m.UserDataArea + 0x200, flagsInHandler = m.UserDataArea + 0x204;
+        var h = new Assembler(32);
+        h.pushfd(); h.pop(eax); h.mov(__dword_ptr[(uint)flagsInHandler], eax); h.inc(__dword_ptr[(uint)count]); h.ret();
+        var hw = new W();
+        h.Assemble(hw, handler);
+        m.Memory.WriteBytes(handler, hw.Bytes.ToArray());
+        m.SignalState.Actions[Signal.SIGTRAP] = new SignalAction(handler, 0, 0, 0);
+
+        ulong at = m.UserText + 0x8000;
+        var a = new Assembler(32);
+        a.pushfd(); a.or(__dword_ptr[esp], (int)RFlags.TF); a.popfd();
+        a.mov(eax, 20);
+        if (via == "vdso") a.call((uint)m.KernelVsyscall); else a.@int(0x80);
+        a.mov(esi, eax);
+        a.pushfd(); a.pop(ebx);
+        a.pushfd(); a.and(__dword_ptr[esp], ~(int)RFlags.TF); a.popfd();
+        var w = new W();
+        a.Assemble(w, at);
+        var r = m.RunUserCode(w.Bytes.ToArray(), budget: 200_000);
+        Assert.True(r.Outcome == "ran to the end of the code", r.Outcome + " " + r.Oops);
+        Assert.Null(r.Oops);
+        Assert.Equal(4242UL, r.After.Si);                                 // getpid worked
+        Assert.NotEqual(0UL, r.After.Bx & RFlags.TF);                     // TF still set after the call
+        Assert.True(m.Memory.ReadUInt32(count) >= 3, $"only {m.Memory.ReadUInt32(count)} traps");
+        Assert.Equal(0u, m.Memory.ReadUInt32(flagsInHandler) & (uint)RFlags.TF); // the handler runs with TF clear
+        Assert.Equal(0UL, r.After.Flags & RFlags.TF);
+    }
+}

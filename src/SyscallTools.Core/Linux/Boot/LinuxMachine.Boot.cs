@@ -32,7 +32,9 @@ public sealed partial class LinuxMachine
         for (int v = 0; v < 32; v++)
         {
             int dpl = v is 3 or 4 ? 3 : 0;
-            var (lo, hi) = DescriptorBuilder.Gate64(Selectors.X64.KernelCs, Stubs[$"asm_exc_{v}"], dpl, trap: false, ist: v == 8 ? 1 : 0);
+            // #DF runs on IST1; #DB, NMI and #MC on IST2 (they can arrive on any stack, e.g. right after SYSENTER).
+            int ist = v == 8 ? 1 : v is 1 or 2 or 18 ? 2 : 0;
+            var (lo, hi) = DescriptorBuilder.Gate64(Selectors.X64.KernelCs, Stubs[$"asm_exc_{v}"], dpl, trap: false, ist: ist);
             Memory.WriteUInt64(Layout.Idt + (ulong)(16 * v), lo);
             Memory.WriteUInt64(Layout.Idt + (ulong)(16 * v) + 8, hi);
         }
@@ -45,6 +47,7 @@ public sealed partial class LinuxMachine
         // TSS: RSP0 is the task's kernel stack; IST1 the double-fault stack.
         Memory.WriteUInt64(Layout.Tss + 4, Layout.StackTop);
         Memory.WriteUInt64(Layout.Tss + 0x24, Layout.DoubleFaultStackTop);
+        Memory.WriteUInt64(Layout.Tss + 0x2C, Layout.DoubleFaultStackTop - 0x1000);
         Cpu.Tr = CpuCore.ParseDescriptor(Selectors.X64.Tss, tssLo) with { Base = Layout.Tss, Type = 0xB };
         Memory.WriteUInt64(Layout.PerCpu + KernelLayout.PerCpuTopOfStack, Layout.StackTop);
 
@@ -56,7 +59,8 @@ public sealed partial class LinuxMachine
         Cpu.WriteMsr(Msr.Cstar, Stubs["entry_SYSCALL_compat"]);
         Cpu.WriteMsr(Msr.Fmask, SyscallMask);
         Cpu.WriteMsr(Msr.SysenterCs, Selectors.X64.KernelCs);
-        Cpu.WriteMsr(Msr.SysenterEsp, 0);
+        // The per-CPU entry stack (the entry code switches to the task stack at once).
+        Cpu.WriteMsr(Msr.SysenterEsp, Layout.PerCpu + 0x800);
         Cpu.WriteMsr(Msr.SysenterEip, Stubs["entry_SYSENTER_compat"]);
         // User GS is live; the kernel's per-CPU base waits in KERNEL_GS_BASE for SWAPGS.
         Cpu.WriteMsr(Msr.KernelGsBase, Layout.PerCpu);

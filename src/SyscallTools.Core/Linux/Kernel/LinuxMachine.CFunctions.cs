@@ -241,7 +241,14 @@ public sealed partial class LinuxMachine
     /// <summary>The entry work itself: the ptrace syscall-entry stop, then the number re-read from orig_ax.</summary>
     private long SyscallTraceEnter(PtRegs regs)
     {
-        if ((Task.Flags & ThreadFlags.SingleStep) != 0) regs.Flags |= RFlags.TF;
+        if ((Task.Flags & ThreadFlags.SingleStep) != 0)
+        {
+            // "If we stepped into a sysenter/syscall insn, it trapped in kernel mode; do_debug() cleared TF and set
+            // TIF_SINGLESTEP" — put the user's TF back. Nothing here single-steps on a tracer's behalf, so the flag
+            // has done its job (and must not bring TF back on a later call).
+            regs.Flags |= RFlags.TF;
+            Task.Flags &= ~ThreadFlags.SingleStep;
+        }
         if ((Task.Flags & (ThreadFlags.SyscallTrace | ThreadFlags.SyscallEmu)) != 0) Tracer.Stop(Ptrace.PtraceStopKind.SyscallEntry, regs);
         EntryWork?.Invoke(this, regs);
         // PTRACE_SYSEMU: the call is not run.
