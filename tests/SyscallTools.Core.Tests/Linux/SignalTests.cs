@@ -16,9 +16,9 @@ public class SignalTests
     private const ulong HandlerOffset = 0x100, CounterOffset = 0x200;
 
     /// <summary>A machine whose SIGUSR1 handler counts its runs in memory and returns.</summary>
-    private static (LinuxMachine M, ulong Counter) WithHandler(string model, string vendor, int tbits, ulong flags)
+    private static (LinuxMachine M, ulong Counter) WithHandler(string model, string vendor, int tbits, ulong flags, int kbits = 64)
     {
-        var m = new LinuxMachine(KernelModel.Find(model)!, vendor == "intel" ? CpuProfile.IntelSkylake : CpuProfile.AmdZen3, 64, tbits);
+        var m = new LinuxMachine(KernelModel.Find(model)!, vendor == "intel" ? CpuProfile.IntelSkylake : CpuProfile.AmdZen3, kbits, tbits);
         ulong handler = m.UserText + HandlerOffset, counter = m.UserDataArea + CounterOffset;
         var a = new Assembler(tbits);
         if (tbits == 32) a.inc(__dword_ptr[(uint)counter]); else a.inc(__dword_ptr[(long)counter]);
@@ -47,9 +47,13 @@ public class SignalTests
     [InlineData("linux-4.2", "amd", 32, EntryMethod.Vdso, SignalAction.SaSiginfo)]
     [InlineData("linux-6.18", "amd", 64, EntryMethod.Syscall, SignalAction.SaSiginfo)]
     [InlineData("linux-4.4", "intel", 64, EntryMethod.Syscall, SignalAction.SaSiginfo)]
-    public void SignalOnTheWayOutKeepsEveryRegister(string model, string vendor, int tbits, EntryMethod via, ulong flags)
+    [InlineData("linux-6.18", "intel", 32, EntryMethod.Vdso, 0UL, 32)]
+    [InlineData("linux-6.18", "amd", 32, EntryMethod.Int80, SignalAction.SaSiginfo, 32)]
+    [InlineData("linux-4.4", "intel", 32, EntryMethod.Vdso, SignalAction.SaSiginfo, 32)]
+    [InlineData("linux-4.2", "intel", 32, EntryMethod.Vdso, 0UL, 32)]
+    public void SignalOnTheWayOutKeepsEveryRegister(string model, string vendor, int tbits, EntryMethod via, ulong flags, int kbits = 64)
     {
-        var (m, counter) = WithHandler(model, vendor, tbits, flags);
+        var (m, counter) = WithHandler(model, vendor, tbits, flags, kbits);
         var r = m.InvokeSyscall(tbits == 32 ? 37 : 62, [4242, Signal.SIGUSR1], via);   // kill(getpid(), SIGUSR1)
         Assert.True(r.Completed, r.Outcome);
         Assert.Equal(0, r.Return);
