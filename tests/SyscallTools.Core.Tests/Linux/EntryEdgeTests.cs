@@ -3,6 +3,7 @@ using SyscallTools.Core.Cpu;
 using SyscallTools.Core.Linux;
 using SyscallTools.Core.Linux.Models;
 using SyscallTools.Core.Memory;
+using SyscallTools.Core.Tests.Support;
 using Xunit;
 using static Iced.Intel.AssemblerRegisters;
 
@@ -13,14 +14,6 @@ public class EntryEdgeTests
 {
     private static CpuProfile Profile(string vendor) => vendor == "intel" ? CpuProfile.IntelSkylake : CpuProfile.AmdZen3;
 
-    private static byte[] Code(int bits, Action<Assembler> body)
-    {
-        var a = new Assembler(bits);
-        body(a);
-        var w = new Writer();
-        a.Assemble(w, 0);
-        return w.Bytes.ToArray();
-    }
 
     private sealed class Writer : CodeWriter
     {
@@ -46,7 +39,7 @@ public class EntryEdgeTests
     public void BadUserStackGivesEfaultThroughIret(string model, string vendor, int kbits, string insn)
     {
         var m = new LinuxMachine(KernelModel.Find(model)!, Profile(vendor), kbits);
-        var code = Code(32, a => { if (insn == "sysenter") a.sysenter(); else a.syscall(); a.ud2(); });
+        var code = Asm.Build(32, 0, a => { if (insn == "sysenter") a.sysenter(); else a.syscall(); a.ud2(); });
         var r = m.RunUserCode(code, cpu =>
         {
             for (int i = 0; i < 8; i++) cpu[(Gpr)i] = 0xFFFF_FFFF;
@@ -93,7 +86,7 @@ public class EntryEdgeTests
         ulong page = 0x7FFF_FFFF_F000;
         m.Memory.Map(page, 0x1000, PageFlags.UserCode);
         m.Memory.WriteBytes(0x7FFF_FFFF_FFFE, [0x0F, 0x05]); // syscall, ending at 0x800000000000
-        var r = m.RunUserCode(Code(64, a => a.jmp(0x7FFF_FFFF_FFFEUL)), cpu => cpu[Gpr.Rax] = 39);
+        var r = m.RunUserCode(Asm.Build(64, 0, a => a.jmp(0x7FFF_FFFF_FFFEUL)), cpu => cpu[Gpr.Rax] = 39);
         Assert.Equal(decision, r.KernelEntries[0].Exit!.Instruction);
         Assert.Equal(signal, r.Signal);
         Assert.Equal(oops, r.Oops is not null);

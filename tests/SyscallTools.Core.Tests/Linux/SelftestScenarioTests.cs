@@ -2,6 +2,7 @@ using Iced.Intel;
 using SyscallTools.Core.Cpu;
 using SyscallTools.Core.Linux;
 using SyscallTools.Core.Linux.Models;
+using SyscallTools.Core.Tests.Support;
 using Xunit;
 using static Iced.Intel.AssemblerRegisters;
 
@@ -15,20 +16,7 @@ public class SelftestScenarioTests
 {
     private static CpuProfile Profile(string vendor) => vendor == "intel" ? CpuProfile.IntelSkylake : CpuProfile.AmdZen3;
 
-    private static byte[] Code(int bits, ulong at, Action<Assembler> body)
-    {
-        var a = new Assembler(bits);
-        body(a);
-        var w = new W();
-        a.Assemble(w, at);
-        return w.Bytes.ToArray();
-    }
 
-    private sealed class W : CodeWriter
-    {
-        public readonly List<byte> Bytes = new();
-        public override void WriteByte(byte value) => Bytes.Add(value);
-    }
 
     /// <summary>
     /// syscall_nt: set NT with POPF, make a system call, read the flags back: NT must survive (and the kernel must not
@@ -48,7 +36,7 @@ public class SelftestScenarioTests
     {
         var m = new LinuxMachine(KernelModel.Find(model)!, Profile(vendor), kbits);
         ulong at = m.UserText + 0x8000;
-        var code = Code(32, at, a =>
+        var code = Asm.Build(32, at, a =>
         {
             a.pushfd(); a.or(__dword_ptr[esp], (int)RFlags.NT); a.popfd();
             a.mov(eax, 20);
@@ -91,11 +79,6 @@ public class SelftestScenarioTests
 /// <summary>single_step_syscall: system calls under TF with a SIGTRAP handler that counts traps.</summary>
 public class SingleStepSyscallScenarioTests
 {
-    private sealed class W : CodeWriter
-    {
-        public readonly List<byte> Bytes = new();
-        public override void WriteByte(byte value) => Bytes.Add(value);
-    }
 
     /// <summary>
     /// With TF set, int $0x80 and the vDSO call must each give at least one SIGTRAP, the handler must run with TF
@@ -115,7 +98,7 @@ public class SingleStepSyscallScenarioTests
         ulong handler = m.UserText + 0x100, count = m.UserDataArea + 0x200, flagsInHandler = m.UserDataArea + 0x204;
         var h = new Assembler(32);
         h.pushfd(); h.pop(eax); h.mov(__dword_ptr[(uint)flagsInHandler], eax); h.inc(__dword_ptr[(uint)count]); h.ret();
-        var hw = new W();
+        var hw = new Asm.MemoryCodeWriter();
         h.Assemble(hw, handler);
         m.Memory.WriteBytes(handler, hw.Bytes.ToArray());
         m.SignalState.Actions[Signal.SIGTRAP] = new SignalAction(handler, 0, 0, 0);
@@ -128,7 +111,7 @@ public class SingleStepSyscallScenarioTests
         a.mov(esi, eax);
         a.pushfd(); a.pop(ebx);
         a.pushfd(); a.and(__dword_ptr[esp], ~(int)RFlags.TF); a.popfd();
-        var w = new W();
+        var w = new Asm.MemoryCodeWriter();
         a.Assemble(w, at);
         var r = m.RunUserCode(w.Bytes.ToArray(), budget: 200_000);
         Assert.True(r.Outcome == "ran to the end of the code", r.Outcome + " " + r.Oops);

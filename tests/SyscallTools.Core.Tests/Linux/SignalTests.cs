@@ -2,6 +2,7 @@ using Iced.Intel;
 using SyscallTools.Core.Cpu;
 using SyscallTools.Core.Linux;
 using SyscallTools.Core.Linux.Models;
+using SyscallTools.Core.Tests.Support;
 using Xunit;
 using static Iced.Intel.AssemblerRegisters;
 
@@ -24,7 +25,7 @@ public class SignalTests
         if (tbits == 32) a.inc(__dword_ptr[(uint)counter]); else a.inc(__dword_ptr[(long)counter]);
         a.ret();
         ulong restorer = m.UserText + 0x180;
-        var w = new W();
+        var w = new Asm.MemoryCodeWriter();
         a.Assemble(w, handler);
         m.Memory.WriteBytes(handler, w.Bytes.ToArray());
         // A 64-bit restorer as libc has it: mov eax, __NR_rt_sigreturn; syscall.
@@ -33,11 +34,6 @@ public class SignalTests
         return (m, counter);
     }
 
-    private sealed class W : CodeWriter
-    {
-        public readonly List<byte> Bytes = new();
-        public override void WriteByte(byte value) => Bytes.Add(value);
-    }
 
     [Theory]
     [InlineData("linux-6.18", "amd", 32, EntryMethod.Vdso, 0UL)]

@@ -14,9 +14,11 @@ public static class Asm
         return writer.ToArray();
     }
 
-    private sealed class MemoryCodeWriter : CodeWriter
+    /// <summary>A CodeWriter into a list, for tests that drive Iced's assembler themselves.</summary>
+    public sealed class MemoryCodeWriter : CodeWriter
     {
         private readonly List<byte> _bytes = new();
+        public List<byte> Bytes => _bytes;
         public override void WriteByte(byte value) => _bytes.Add(value);
         public byte[] ToArray() => _bytes.ToArray();
     }

@@ -62,19 +62,8 @@ public sealed partial class LinuxMachine
         beforeRun?.Invoke(Cpu);
 
         var before = RegisterSnapshot.Of(Cpu);
-        Current = new KernelCallRecord();
-        var observer = new SyscallObserver(this, trace) { ResetPerEntry = true };
-        Cpu.Observer = observer;
-        Cpu.AddStopAddress(returnPoint);
-        RunResult run;
-        try { run = Cpu.Run(budget); }
-        finally
-        {
-            Cpu.RemoveStopAddress(returnPoint);
-            Cpu.Observer = null;
-        }
-        observer.Finish();
-        var after = observer.Entries.Select(e => e.KilledWith).LastOrDefault(x => x is not null) ?? Current.KilledWith ?? RegisterSnapshot.Of(Cpu);
+        var (run, observer) = RunObserved(returnPoint, budget, trace);
+        var after = observer.KilledWith ?? RegisterSnapshot.Of(Cpu);
         bool completed = run.Reason == StopReason.Stopped && Cpu.Rip == returnPoint;
         var lastCall = observer.Entries.LastOrDefault(e => e.Exit is not null);
         long ret = bits == 32 ? (int)after.Ax : (long)after.Ax;
@@ -115,6 +104,24 @@ public sealed partial class LinuxMachine
             Outcome = completed ? "returned" : run.ToString(),
             Completed = completed,
         };
+    }
+
+    /// <summary>Runs the task from the current RIP until <paramref name="stopAt"/>, watching every kernel entry.</summary>
+    private (RunResult Run, SyscallObserver Observer) RunObserved(ulong stopAt, long budget, bool trace)
+    {
+        Current = new KernelCallRecord();
+        var observer = new SyscallObserver(this, trace) { ResetPerEntry = true };
+        Cpu.Observer = observer;
+        Cpu.AddStopAddress(stopAt);
+        RunResult run;
+        try { run = Cpu.Run(budget); }
+        finally
+        {
+            Cpu.RemoveStopAddress(stopAt);
+            Cpu.Observer = null;
+        }
+        observer.Finish();
+        return (run, observer);
     }
 
     private static Gpr GprOf(string name) => name switch

@@ -38,23 +38,12 @@ public sealed partial class LinuxMachine
         Cpu.Rip = InvokeCode;
         Cpu[Gpr.Rsp] = InitialStackPointer;
         setup?.Invoke(Cpu);
-        Current = new KernelCallRecord();
-        var observer = new SyscallObserver(this, trace) { ResetPerEntry = true };
-        Cpu.Observer = observer;
-        Cpu.AddStopAddress(end);
-        RunResult run;
-        try { run = Cpu.Run(budget); }
-        finally
-        {
-            Cpu.RemoveStopAddress(end);
-            Cpu.Observer = null;
-        }
-        observer.Finish();
+        var (run, observer) = RunObserved(end, budget, trace);
         string outcome = run.Reason == StopReason.Stopped && Cpu.Rip == end ? "ran to the end of the code" : run.ToString();
         return new UserRunResult
         {
             Outcome = outcome,
-            After = observer.Entries.Select(e => e.KilledWith).LastOrDefault(x => x is not null) ?? Current.KilledWith ?? RegisterSnapshot.Of(Cpu),
+            After = observer.KilledWith ?? RegisterSnapshot.Of(Cpu),
             Signal = observer.Entries.Select(e => e.Signal).LastOrDefault(x => x is not null) is int s ? Signal.Name(s) : null,
             Fault = run.Fault ?? observer.UserFault,
             Oops = observer.Entries.Select(e => e.Oops).FirstOrDefault(x => x is not null) ?? Current.Oops,

@@ -7,6 +7,9 @@ internal sealed class SyscallObserver(LinuxMachine machine, bool trace) : ICpuOb
 {
     public long User, Kernel;
 
+    /// <summary>The user registers when a signal killed the task during the run, if one did.</summary>
+    public RegisterSnapshot? KilledWith => Entries.Select(e => e.KilledWith).LastOrDefault(x => x is not null) ?? machine.Current.KilledWith;
+
     /// <summary>Every kernel entry from user mode in the run, in order.</summary>
     public List<KernelCallRecord> Entries { get; } = new();
 
