@@ -138,3 +138,23 @@ public class PtraceTests
         Assert.Equal(4242, r.Return);                  // gettid, run for real the second time
     }
 }
+
+public class PtraceSignalStopTests
+{
+    [Fact]
+    public void TracerSeesTheSignalAndMaySuppressIt()
+    {
+        var m = new LinuxMachine(new Linux618(), CpuProfile.AmdZen3);
+        var seen = new List<int>();
+        m.Tracer.OnStop = s =>
+        {
+            if (s.Kind != PtraceStopKind.SignalDelivery) return;
+            seen.Add(s.Signal);
+            s.Signal = 0; // PTRACE_CONT with signal 0: the SIGTERM never reaches the task
+        };
+        var r = m.InvokeSyscall(37, [4242, (ulong)Signal.SIGTERM]);
+        Assert.True(r.Completed, r.Outcome);
+        Assert.False(m.Task.Exited);
+        Assert.Equal([Signal.SIGTERM], seen);
+    }
+}

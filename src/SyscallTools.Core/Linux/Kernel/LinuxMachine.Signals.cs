@@ -56,6 +56,12 @@ public sealed partial class LinuxMachine
             }
             SignalState.Pending &= ~SignalState.Bit(sig);
             RecalcSigPending();
+            if (Tracer.Attached)
+            {
+                // The signal-delivery stop: the tracer may cancel the signal or substitute another.
+                sig = Tracer.SignalStop(sig, regs);
+                if (sig is <= 0 or > 64) continue;
+            }
             var act = SignalState.Actions[sig];
             if (act.Handler == SignalAction.SigIgn || (act.Handler == SignalAction.SigDfl && Signal.DefaultIgnored(sig))) continue;
             Current.Signal = sig;

@@ -3,7 +3,7 @@ using SyscallTools.Core.Linux.Models;
 
 namespace SyscallTools.Core.Linux.Ptrace;
 
-public enum PtraceStopKind { SyscallEntry, SyscallExit }
+public enum PtraceStopKind { SyscallEntry, SyscallExit, SignalDelivery }
 
 /// <summary>A rejected tracer write: what the kernel's putreg would answer (-EIO) and why.</summary>
 public sealed class PtraceWriteException(string register, ulong value, string why)
@@ -31,6 +31,9 @@ public sealed class PtraceStop
     }
 
     public PtraceStopKind Kind { get; }
+
+    /// <summary>At a signal-delivery stop: the signal about to be delivered. The tracer may change it, or set 0 to suppress it.</summary>
+    public int Signal { get; set; }
     /// <summary>The live pt_regs of the stopped task (reads are PTRACE_PEEKUSER).</summary>
     public PtRegs Regs { get; }
     public int TaskBits => _machine.Task.Bitness;

@@ -42,14 +42,23 @@ public sealed class Tracer
     /// <summary>Every stop since the tracer was made, oldest first (bounded).</summary>
     public List<PtraceStopRecord> History { get; } = new();
 
-    internal void Stop(PtraceStopKind kind, PtRegs regs)
+    /// <summary>ptrace_signal(): the tracer sees each signal before delivery and decides which (if any) is delivered.</summary>
+    internal int SignalStop(int sig, PtRegs regs)
     {
-        if (_onStop is null) return;
-        var stop = new PtraceStop(_machine, kind, regs);
+        if (_onStop is null) return sig;
+        var stop = Stop(PtraceStopKind.SignalDelivery, regs, sig);
+        return stop.Signal;
+    }
+
+    internal PtraceStop Stop(PtraceStopKind kind, PtRegs regs, int signal = 0)
+    {
+        var stop = new PtraceStop(_machine, kind, regs) { Signal = signal };
+        if (_onStop is null) return stop;
         var before = regs.Snapshot();
         _onStop(stop);
         if (History.Count >= 10_000) History.RemoveRange(0, 5_000);
         History.Add(new PtraceStopRecord(kind, stop.SyscallNumber, before, stop.Writes));
         _machine.Current.PtraceStops.Add(History[^1]);
+        return stop;
     }
 }
