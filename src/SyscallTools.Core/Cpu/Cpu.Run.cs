@@ -133,7 +133,10 @@ public sealed partial class Cpu
                 InstructionsRetired++;
                 if (BreakBlock || Rip != op.Next) break;
             }
-            if (BreakBlock || InstructionsRetired >= end || _halted) return;
+            if (InstructionsRetired >= end || _halted || _stopRequested) return;
+            // A break (a far transfer, a flag or code change) only needs the slow path if something now wants a look
+            // between instructions; otherwise carry on with the next block, which GetBlock re-validates.
+            if (BreakBlock && ((FlagsRest & (RFlags.TF | RFlags.RF)) != 0 || Shadow != 0 || Observer is not null)) return;
             // A fetch fault on the next block belongs to its address, not to the branch that led there.
             _current = null;
             block = GetBlock(Rip);
