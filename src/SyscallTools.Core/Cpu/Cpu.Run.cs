@@ -54,15 +54,16 @@ public sealed partial class Cpu
                 {
                     Observer?.NativeCall(this, Rip, native.Name);
                     native.Body(this);
+                    NativeCalls++;
                     executed++;
                     continue;
                 }
                 if ((FlagsRest & (RFlags.TF | RFlags.RF)) == 0 && Shadow == 0 && Observer is null)
                 {
                     // Fast path: straight through blocks until something needs a look between instructions.
-                    ulong before = InstructionsRetired;
+                    ulong before = InstructionsRetired + NativeCalls;
                     try { RunFast(block, maxInstructions - executed); }
-                    finally { executed += (long)(InstructionsRetired - before); }
+                    finally { executed += (long)(InstructionsRetired + NativeCalls - before); }
                     current = _current;
                     _current = null;
                 }
@@ -116,13 +117,13 @@ public sealed partial class Cpu
     /// </summary>
     private void RunFast(Block block, long room)
     {
-        ulong end = InstructionsRetired + (ulong)room;
+        ulong end = InstructionsRetired + NativeCalls + (ulong)room;
         while (true)
         {
             _running = block;
             BreakBlock = false;
             var ops = block.Ops;
-            ulong left = end - InstructionsRetired;
+            ulong left = end - InstructionsRetired - NativeCalls;
             int limit = (ulong)ops.Length < left ? ops.Length : (int)left;
             for (int k = 0; k < limit; k++)
             {
@@ -133,16 +134,27 @@ public sealed partial class Cpu
                 InstructionsRetired++;
                 if (BreakBlock || Rip != op.Next) break;
             }
-            if (InstructionsRetired >= end || _halted || _stopRequested) return;
+            if (InstructionsRetired + NativeCalls >= end || _halted || _stopRequested) return;
             // A break (a far transfer, a flag or code change) only needs the slow path if something now wants a look
             // between instructions; otherwise carry on with the next block, which GetBlock re-validates.
             if (BreakBlock && ((FlagsRest & (RFlags.TF | RFlags.RF)) != 0 || Shadow != 0 || Observer is not null)) return;
             // A fetch fault on the next block belongs to its address, not to the branch that led there.
             _current = null;
             block = GetBlock(Rip);
-            if (block.Native is not null || block.IsStop || ++_blocksSincePoll >= 4096) { _blocksSincePoll = 0; _pendingBlock = block; return; }
+            // Native functions run right here (no observer is attached on this path, so there is no event to send).
+            while (block.Native is { } native && !block.IsStop)
+            {
+                native.Body(this);
+                NativeCalls++;
+                if (InstructionsRetired + NativeCalls >= end || _halted || _stopRequested) return;
+                block = GetBlock(Rip);
+            }
+            if (block.IsStop || ++_blocksSincePoll >= 4096) { _blocksSincePoll = 0; _pendingBlock = block; return; }
         }
     }
+
+    /// <summary>Native (C#) functions run so far; each counts as one step against a run's budget.</summary>
+    public ulong NativeCalls { get; private set; }
 
     private int _blocksSincePoll;
     private Block? _pendingBlock;
