@@ -12,6 +12,13 @@
     TypesToProcess       = @('module/SyscallTools.types.ps1xml')
     CmdletsToExport      = @(
         'Get-EmuCpuProfile'
+        'Get-EmuKernel'
+        'New-EmuCpu'
+        'Invoke-Syscall'
+        'Get-ExitPath'
+        'Get-PtRegs'
+        'Invoke-EmuCode'
+        'Get-EmuTrace'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()
