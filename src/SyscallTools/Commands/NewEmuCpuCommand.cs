@@ -22,7 +22,6 @@ public sealed class NewEmuCpuCommand : PSCmdlet
 
     /// <summary>The kernel model, as Get-EmuKernel names it.</summary>
     [Parameter(Position = 1, ValueFromPipelineByPropertyName = true)]
-    [Alias("Name")]
     [ArgumentCompleter(typeof(KernelNameCompleter))]
     [ValidateNotNullOrEmpty]
     public string Kernel { get; set; } = "linux-6.18";
