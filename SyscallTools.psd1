@@ -14,6 +14,13 @@
     TypesToProcess       = @('module/SyscallTools.types.ps1xml')
     CmdletsToExport      = @(
         'Get-EmuCpuProfile'
+        'Get-EmuKernel'
+        'New-EmuCpu'
+        'Invoke-Syscall'
+        'Get-ExitPath'
+        'Get-PtRegs'
+        'Invoke-EmuCode'
+        'Get-EmuTrace'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

@@ -4,4 +4,24 @@ namespace SyscallTools.Errors;
 public static class ErrorIds
 {
     public const string UnknownVendor = "SyscallTools.UnknownVendor";
+    /// <summary>A kernel model name that Get-EmuKernel does not list.</summary>
+    public const string UnknownKernel = "SyscallTools.UnknownKernel";
+    /// <summary>A system-call name that is not in the table of the ABI the call would use.</summary>
+    public const string UnknownSyscall = "SyscallTools.UnknownSyscall";
+    /// <summary>Parameters that each make sense but not together (a 64-bit task on a 32-bit kernel, -Via Vdso without a vDSO…).</summary>
+    public const string InvalidCombination = "SyscallTools.InvalidCombination";
+    /// <summary>A register value that does not fit the register (a 64-bit value for a 32-bit kernel's pt_regs).</summary>
+    public const string InvalidRegisterValue = "SyscallTools.InvalidRegisterValue";
+    /// <summary>A register the structure does not have (r11 in a 32-bit kernel's pt_regs).</summary>
+    public const string UnknownRegister = "SyscallTools.UnknownRegister";
+    /// <summary>The emulated task has exited or was killed; the machine can run nothing more.</summary>
+    public const string TaskExited = "SyscallTools.TaskExited";
+    /// <summary>Assembly text that did not parse or encode.</summary>
+    public const string InvalidAssembly = "SyscallTools.InvalidAssembly";
+    /// <summary>A result that never reached an exit decision (the entry instruction faulted in user mode).</summary>
+    public const string NoExitPath = "SyscallTools.NoExitPath";
+    /// <summary>A result made without -Trace was asked for its trace.</summary>
+    public const string NoTrace = "SyscallTools.NoTrace";
+    /// <summary>An input object of a type the command does not take.</summary>
+    public const string UnsupportedInput = "SyscallTools.UnsupportedInput";
 }

@@ -1,0 +1,112 @@
+# Freezes each exported command's parameters: set, name, type, mandatory, position and pipeline binding, plus the
+# default parameter set and ShouldProcess support. Scripts depend on these; a change must be deliberate, so it must
+# fail here first (then update the table in the same commit, and say why in its message).
+BeforeAll {
+    Import-Module (Join-Path $PSScriptRoot '../../SyscallTools.psd1') -Force
+
+    function Get-Contract([System.Management.Automation.CommandInfo] $Command) {
+        $common = [System.Management.Automation.Cmdlet]::CommonParameters + [System.Management.Automation.Cmdlet]::OptionalCommonParameters
+        foreach ($set in ($Command.ParameterSets | Sort-Object Name)) {
+            foreach ($p in ($set.Parameters | Where-Object { $_.Name -notin $common } | Sort-Object Name)) {
+                $flags = @()
+                if ($p.IsMandatory) { $flags += 'Mandatory' }
+                if ($p.Position -ge 0) { $flags += "Position=$($p.Position)" }
+                if ($p.ValueFromPipeline) { $flags += 'ByValue' }
+                if ($p.ValueFromPipelineByPropertyName) { $flags += 'ByPropertyName' }
+                "$($set.Name)|$($p.Name)|$($p.ParameterType.ToString())|$($flags -join ',')"
+            }
+        }
+    }
+}
+
+BeforeDiscovery {
+    $script:Expected = [ordered]@{
+        'Get-EmuCpuProfile' = @(
+            '__AllParameterSets|Vendor|System.String[]|Position=0,ByValue,ByPropertyName'
+        )
+        'Get-EmuKernel' = @(
+            '__AllParameterSets|Name|System.String[]|Position=0,ByValue,ByPropertyName'
+        )
+        'Get-EmuTrace' = @(
+            '__AllParameterSets|InputObject|System.Management.Automation.PSObject|Mandatory,Position=0,ByValue'
+            '__AllParameterSets|Kind|System.String[]|'
+            '__AllParameterSets|Ring|System.Nullable`1[System.Int32]|'
+        )
+        'Get-ExitPath' = @(
+            'FromResult|InputObject|SyscallTools.Core.Linux.SyscallResult|Mandatory,Position=0,ByValue'
+            'Hypothetical|Cpu|SyscallTools.EmuCpu|Mandatory,ByValue,ByPropertyName'
+            'Hypothetical|Cs|System.Nullable`1[System.UInt64]|'
+            'Hypothetical|Cx|System.Nullable`1[System.UInt64]|'
+            'Hypothetical|Entry|SyscallTools.ExitEntry|Mandatory,Position=0'
+            'Hypothetical|Flags|System.Nullable`1[System.UInt64]|'
+            'Hypothetical|Ip|System.Nullable`1[System.UInt64]|'
+            'Hypothetical|R11|System.Nullable`1[System.UInt64]|'
+            'Hypothetical|Sp|System.Nullable`1[System.UInt64]|'
+            'Hypothetical|Ss|System.Nullable`1[System.UInt64]|'
+        )
+        'Get-PtRegs' = @(
+            '__AllParameterSets|Cpu|SyscallTools.EmuCpu|Mandatory,Position=0,ByValue,ByPropertyName'
+        )
+        'Invoke-EmuCode' = @(
+            'Assembly|Assembly|System.String[]|Mandatory,Position=0,ByPropertyName'
+            'Assembly|Cpu|SyscallTools.EmuCpu|Mandatory,ByValue,ByPropertyName'
+            'Assembly|MaxInstructions|System.Int64|'
+            'Assembly|Trace|System.Management.Automation.SwitchParameter|'
+            'Bytes|Bytes|System.Byte[]|Mandatory,ByPropertyName'
+            'Bytes|Cpu|SyscallTools.EmuCpu|Mandatory,ByValue,ByPropertyName'
+            'Bytes|MaxInstructions|System.Int64|'
+            'Bytes|Trace|System.Management.Automation.SwitchParameter|'
+        )
+        'Invoke-Syscall' = @(
+            'ByName|ArgumentList|System.Int64[]|Position=1,ByPropertyName'
+            'ByName|Count|System.Int32|'
+            'ByName|Cpu|SyscallTools.EmuCpu|Mandatory,ByValue,ByPropertyName'
+            'ByName|MaxInstructions|System.Int64|'
+            'ByName|Name|System.String|Mandatory,Position=0,ByPropertyName'
+            'ByName|Trace|System.Management.Automation.SwitchParameter|'
+            'ByName|Via|System.Nullable`1[SyscallTools.Core.Linux.EntryMethod]|ByPropertyName'
+            'ByNumber|ArgumentList|System.Int64[]|Position=1,ByPropertyName'
+            'ByNumber|Count|System.Int32|'
+            'ByNumber|Cpu|SyscallTools.EmuCpu|Mandatory,ByValue,ByPropertyName'
+            'ByNumber|MaxInstructions|System.Int64|'
+            'ByNumber|Number|System.Int64|Mandatory'
+            'ByNumber|Trace|System.Management.Automation.SwitchParameter|'
+            'ByNumber|Via|System.Nullable`1[SyscallTools.Core.Linux.EntryMethod]|ByPropertyName'
+        )
+        'New-EmuCpu' = @(
+            '__AllParameterSets|Bitness|System.Int32|ByPropertyName'
+            '__AllParameterSets|Kernel|System.String|Position=1,ByPropertyName'
+            '__AllParameterSets|KernelBits|System.Int32|ByPropertyName'
+            '__AllParameterSets|NoVdso|System.Management.Automation.SwitchParameter|'
+            '__AllParameterSets|Vendor|System.String|Position=0,ByPropertyName'
+        )
+    }
+    $script:Shape = @{
+        'Get-EmuCpuProfile' = @{ Default = '__AllParameterSets'; ShouldProcess = $false }
+        'Get-EmuKernel'     = @{ Default = '__AllParameterSets'; ShouldProcess = $false }
+        'Get-EmuTrace'      = @{ Default = '__AllParameterSets'; ShouldProcess = $false }
+        'Get-ExitPath'      = @{ Default = 'FromResult'; ShouldProcess = $false }
+        'Get-PtRegs'        = @{ Default = '__AllParameterSets'; ShouldProcess = $false }
+        'Invoke-EmuCode'    = @{ Default = 'Assembly'; ShouldProcess = $true }
+        'Invoke-Syscall'    = @{ Default = 'ByName'; ShouldProcess = $true }
+        'New-EmuCpu'        = @{ Default = '__AllParameterSets'; ShouldProcess = $false }
+    }
+}
+
+Describe 'Parameter contract' {
+    It 'covers every exported command' {
+        @((Get-Command -Module SyscallTools).Name | Sort-Object) | Should -Be @($Expected.Keys | Sort-Object)
+    }
+
+    It '<_> keeps its parameters' -ForEach @($Expected.Keys) {
+        $actual = @(Get-Contract (Get-Command $_))
+        $actual | Should -Be @($Expected[$_]) -Because 'a parameter change breaks scripts; update this table only on purpose'
+    }
+
+    It '<_> keeps its default parameter set and ShouldProcess support' -ForEach @($Shape.Keys) {
+        $cmd = Get-Command $_
+        $default = if ($cmd.DefaultParameterSet) { $cmd.DefaultParameterSet } else { '__AllParameterSets' }
+        $default | Should -Be $Shape[$_].Default
+        $cmd.Parameters.ContainsKey('WhatIf') | Should -Be $Shape[$_].ShouldProcess
+    }
+}

@@ -1,0 +1,68 @@
+# Every narrated example runs as it is, writes no error, and produces the objects its story depends on. The
+# expectations come from the kernel sources and the vendor manuals, not from running the examples.
+BeforeAll {
+    $script:Examples = Join-Path $PSScriptRoot '../../examples'
+    function Invoke-Example([string] $Name) {
+        $path = Join-Path $Examples $Name
+        $err = $null
+        $out = & $path -PassThru -ErrorVariable err 6>$null
+        $err | Should -BeNullOrEmpty -Because "$Name must run without errors"
+        $out
+    }
+}
+
+Describe 'examples' {
+    It 'has the examples in reading order' {
+        @(Get-ChildItem $Examples -Filter *.ps1 | ForEach-Object Name) | Should -Be @(
+            '00-headline.ps1', '01-first-syscall.ps1', '02-three-ways-in.ps1', '03-why-iret.ps1',
+            '04-intel-versus-amd.ps1', '05-old-kernel-versus-new.ps1')
+    }
+
+    It '01 makes a first getpid: 4242 through the vDSO''s SYSCALL on AMD, pt_regs saved' {
+        $cpu, $result, $regs = Invoke-Example '01-first-syscall.ps1'
+        $cpu | Should -BeOfType ([SyscallTools.EmuCpu])
+        $result.Return | Should -Be 4242
+        $result.EntryInstruction | Should -Be 'SYSCALL'
+        $result.ExitInstruction | Should -Be 'SYSRETL'
+        $regs.orig_ax | Should -Be 20
+    }
+
+    It '02 shows int $0x80 leaving with IRET and the fast entries with SYSRETL' {
+        $r = Invoke-Example '02-three-ways-in.ps1'
+        @($r.Via) | Should -Be @('Int80', 'Sysenter', 'Vdso')
+        @($r.ExitInstruction) | Should -Be @('IRET', 'SYSRETL', 'SYSRETL')
+        @($r.Return | Sort-Object -Unique) | Should -Be 4242
+    }
+
+    It '03 turns SYSRETL into IRET by changing ip, flags or cs' {
+        $d = Invoke-Example '03-why-iret.ps1'
+        @($d.Instruction) | Should -Be @('SYSRETL', 'IRET', 'IRET', 'IRET', 'IRET')
+        $d[1].Reason | Should -Match 'landing pad'
+        $d[2].Reason | Should -Match 'RF\|TF\|VM'
+    }
+
+    It '04 shows SIGILL for SYSCALL on Intel and SYSENTER on AMD' {
+        $rows = Invoke-Example '04-intel-versus-amd.ps1'
+        ($rows | Where-Object { $_.Vendor -eq 'Intel' -and $_.Via -eq 'Syscall' }).Signal | Should -Be 'SIGILL'
+        ($rows | Where-Object { $_.Vendor -eq 'AMD' -and $_.Via -eq 'Sysenter' }).Signal | Should -Be 'SIGILL'
+        ($rows | Where-Object { $_.Vendor -eq 'AMD' -and $_.Via -eq 'Vdso' }).EntryInstruction | Should -Be 'SYSCALL'
+        ($rows | Where-Object { $_.Vendor -eq 'Intel' -and $_.Via -eq 'Vdso' }).EntryInstruction | Should -Be 'SYSENTER'
+    }
+
+    It '05 shows the pre-rewrite kernel trusting pt_regs and the rewrite checking it' {
+        $rows = Invoke-Example '05-old-kernel-versus-new.ps1'
+        @($rows.Kernel) | Should -Be @('linux-4.2', 'linux-4.4', 'linux-6.18')
+        @($rows.IpMovedExit) | Should -Be @('SYSRETL', 'IRET', 'IRET')
+        $rows[0].VdsoImage | Should -Be 'sysenter'
+    }
+
+    It '00, the headline, covers vendor x kernel x entry: IRET for int $0x80, SYSRETQ for 64-bit SYSCALL, SIGILL where the vendor refuses' {
+        $rows = Invoke-Example '00-headline.ps1'
+        $rows.Count | Should -Be 30
+        ($rows | Where-Object Via -eq 'Int80').ExitInstruction | Sort-Object -Unique | Should -Be 'IRET'
+        ($rows | Where-Object Task -eq '64-bit').ExitInstruction | Sort-Object -Unique | Should -Be 'SYSRETQ'
+        ($rows | Where-Object { $_.Vendor -eq 'AMD' -and $_.Via -eq 'Sysenter' }).Signal | Sort-Object -Unique | Should -Be 'SIGILL'
+        ($rows | Where-Object { $_.Vendor -eq 'Intel' -and $_.Task -eq '32-bit' -and $_.Via -eq 'Syscall' }).Signal | Sort-Object -Unique | Should -Be 'SIGILL'
+        ($rows | Where-Object { -not $_.Signal }).Return | Sort-Object -Unique | Should -Be 4242
+    }
+}
