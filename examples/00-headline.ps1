@@ -2,7 +2,8 @@
 #
 # Read a row as: a task of this bitness, on this vendor's processor running this kernel, entered with this method.
 # EntryInstruction is what actually entered the kernel (the vDSO picks one), ExitInstruction what left it, and
-# ReturnIp where user space resumed. A Signal means the processor refused the entry instruction (#UD -> SIGILL).
+# ExitTo where the kernel's exit sent user space (the vDSO landing pad after the rewrite; SYSENTER_RETURN or the
+# instruction after SYSCALL before it). A Signal means the processor refused the entry instruction (#UD -> SIGILL).
 param(
     # Write the rows to the pipeline instead of printing the table (the examples test uses this).
     [switch] $PassThru
@@ -27,7 +28,7 @@ $rows = foreach ($vendor in 'Intel', 'AMD') {
                 ExitInstruction  = $r.ExitInstruction
                 Return           = if ($r.Completed) { $r.Return }
                 Signal           = $r.Signal
-                ReturnIp         = if ($r.Completed) { '0x{0:x}' -f $r.After.Ip }
+                ExitTo           = if ($r.ExitSymbol) { $r.ExitSymbol } elseif ($r.ExitIp) { '0x{0:x}' -f $r.ExitIp }
             }
         }
     }

@@ -50,9 +50,8 @@ public sealed class InvokeEmuCodeCommand : PSCmdlet
             WriteError(InvokeSyscallCommand.TaskExitedError(Cpu));
             return;
         }
-        // Core places user code at UserText + 0x8000 (LinuxMachine.InvokeCode, private); branches to absolute
-        // addresses are assembled relative to that.
-        ulong address = m.UserText + 0x8000;
+        // Code runs at LinuxMachine.UserCodeAddress: assemble for that address so absolute branches land right.
+        ulong address = m.UserCodeAddress;
         byte[] code;
         if (ParameterSetName == AssemblySet)
         {

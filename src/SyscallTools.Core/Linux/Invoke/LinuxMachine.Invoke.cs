@@ -7,8 +7,10 @@ namespace SyscallTools.Core.Linux;
 /// <summary>Making one system call from user mode through a chosen entry, and reporting everything it did.</summary>
 public sealed partial class LinuxMachine
 {
-    /// <summary>Where invocation code is placed in the task's text.</summary>
-    private ulong InvokeCode => UserText + 0x8000;
+    /// <summary>Where invocation code (and RunUserCode's code) is placed in the task's text.</summary>
+    public ulong UserCodeAddress => UserText + 0x8000;
+
+    private ulong InvokeCode => UserCodeAddress;
 
     /// <summary>Values the caller's registers hold when they carry no argument, so preservation is visible.</summary>
     public static ulong Sentinel(string reg, int taskBits) => reg switch
@@ -85,11 +87,15 @@ public sealed partial class LinuxMachine
                 FarTransferKind.Sysenter => "SYSENTER",
                 FarTransferKind.SoftwareInterrupt => observer.EntryTransfer.Instruction,
                 null => null,
+                // The entry instruction itself faulted: name what was attempted and the fault it took.
+                _ when observer.UserFault is { } uf => $"{Cpu.Disassemble(uf.Rip)?.ToUpperInvariant() ?? "?"} ({uf.Mnemonic})",
                 var k => k.ToString(),
             },
             // A signal handler and its sigreturn make more kernel entries: the exit reported is the last system call's.
             ExitInstruction = lastCall?.ExitInstruction,
             ExitPath = lastCall?.Exit,
+            ExitIp = lastCall?.ExitIp,
+            ExitSymbol = lastCall?.ExitIp is ulong xip ? Symbolize(xip) : null,
             Before = before,
             After = after,
             PtRegs = Current.PtRegsAtExit,

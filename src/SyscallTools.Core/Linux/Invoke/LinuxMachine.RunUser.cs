@@ -51,7 +51,7 @@ public sealed partial class LinuxMachine
             ExitStatus = Task.Exited ? Task.ExitStatus : null,
             LastKernelEntry = Current,
             KernelEntries = observer.Entries.ToArray(),
-            LastExitInstruction = observer.ExitTransfer?.Instruction,
+            LastExitInstruction = observer.ExitTransfer?.Instruction is string x ? (x.StartsWith("IRET", StringComparison.Ordinal) ? "IRET" : x) : null,
             UserInstructions = observer.User,
             KernelInstructions = observer.Kernel,
             Trace = observer.Events,

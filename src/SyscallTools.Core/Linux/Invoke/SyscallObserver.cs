@@ -70,7 +70,11 @@ internal sealed class SyscallObserver(LinuxMachine machine, bool trace) : ICpuOb
         if (t.FromCpl == 0 && t.ToCpl == 3)
         {
             ExitTransfer = t;
-            machine.Current.ExitInstruction ??= t.Instruction.StartsWith("IRET", StringComparison.Ordinal) ? "IRET" : t.Instruction;
+            if (machine.Current.ExitInstruction is null)
+            {
+                machine.Current.ExitInstruction = t.Instruction.StartsWith("IRET", StringComparison.Ordinal) ? "IRET" : t.Instruction;
+                machine.Current.ExitIp = t.ToIp;
+            }
             // An exit the asm decided without asking C (the pre-rewrite and v4.4 fast paths): evaluate the policy now.
             if (machine.Current.Exit is null && machine.Current.Entry is not (EntryKind.None or EntryKind.Exception))
                 machine.RecordExit(machine.PtRegs, slowPath: false);

@@ -20,6 +20,10 @@ public sealed record SyscallResult
     /// <summary>SYSRETQ, SYSRETL, SYSEXIT or IRET — what actually left it; null if it never returned.</summary>
     public string? ExitInstruction { get; init; }
     public ExitDecision? ExitPath { get; init; }
+    /// <summary>Where the kernel's exit instruction sent user space (the landing pad, SYSENTER_RETURN, the next instruction…).</summary>
+    public ulong? ExitIp { get; init; }
+    /// <summary><see cref="ExitIp"/> as symbol+offset (e.g. "[vdso] int80_landing_pad"), when it falls on a known symbol.</summary>
+    public string? ExitSymbol { get; init; }
     public required RegisterSnapshot Before { get; init; }
     public required RegisterSnapshot After { get; init; }
     public IReadOnlyList<(string Name, ulong Value)>? PtRegs { get; init; }

@@ -14,6 +14,8 @@ public sealed class KernelCallRecord
     public ExitDecision? Exit { get; internal set; }
     /// <summary>The instruction that actually left the kernel for this entry (SYSRETQ, SYSRETL, SYSEXIT, IRETQ…).</summary>
     public string? ExitInstruction { get; internal set; }
+    /// <summary>Where the exit instruction returned to in user mode.</summary>
+    public ulong? ExitIp { get; internal set; }
     public bool ArgFetchFailed { get; internal set; }
     public IReadOnlyList<(string Name, ulong Value)>? PtRegsAtExit { get; internal set; }
     public List<string> CFunctions { get; } = new();
