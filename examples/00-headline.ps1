@@ -33,4 +33,4 @@ $rows = foreach ($vendor in 'Intel', 'AMD') {
         }
     }
 }
-if ($PassThru) { $rows } else { $rows | Format-Table -AutoSize | Out-Host }
+if ($PassThru) { $rows } else { $rows | Format-Table -AutoSize | Out-String -Width 250 | Write-Host }
