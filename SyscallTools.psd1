@@ -19,6 +19,7 @@
         'Invoke-Syscall'
         'Get-ExitPath'
         'Get-PtRegs'
+        'Set-PtRegs'
         'Invoke-EmuCode'
         'Get-EmuTrace'
     )

@@ -80,6 +80,35 @@ BeforeDiscovery {
             '__AllParameterSets|NoVdso|System.Management.Automation.SwitchParameter|'
             '__AllParameterSets|Vendor|System.String|Position=0,ByPropertyName'
         )
+        'Set-PtRegs' = @(
+            'Values|At|SyscallTools.Commands.PtraceStopPoint|Mandatory,Position=1'
+            'Values|Ax|System.Nullable`1[System.UInt64]|'
+            'Values|Bp|System.Nullable`1[System.UInt64]|'
+            'Values|Bx|System.Nullable`1[System.UInt64]|'
+            'Values|Cpu|SyscallTools.EmuCpu|Mandatory,Position=0,ByValue,ByPropertyName'
+            'Values|Cs|System.Nullable`1[System.UInt64]|'
+            'Values|Cx|System.Nullable`1[System.UInt64]|'
+            'Values|Di|System.Nullable`1[System.UInt64]|'
+            'Values|Dx|System.Nullable`1[System.UInt64]|'
+            'Values|Flags|System.Nullable`1[System.UInt64]|'
+            'Values|Ip|System.Nullable`1[System.UInt64]|'
+            'Values|OrigAx|System.Nullable`1[System.UInt64]|'
+            'Values|PassThru|System.Management.Automation.SwitchParameter|'
+            'Values|Persist|System.Management.Automation.SwitchParameter|'
+            'Values|R10|System.Nullable`1[System.UInt64]|'
+            'Values|R11|System.Nullable`1[System.UInt64]|'
+            'Values|R12|System.Nullable`1[System.UInt64]|'
+            'Values|R13|System.Nullable`1[System.UInt64]|'
+            'Values|R14|System.Nullable`1[System.UInt64]|'
+            'Values|R15|System.Nullable`1[System.UInt64]|'
+            'Values|R8|System.Nullable`1[System.UInt64]|'
+            'Values|R9|System.Nullable`1[System.UInt64]|'
+            'Values|Register|System.Collections.Hashtable|'
+            'Values|ScriptBlock|System.Management.Automation.ScriptBlock|'
+            'Values|Si|System.Nullable`1[System.UInt64]|'
+            'Values|Sp|System.Nullable`1[System.UInt64]|'
+            'Values|Ss|System.Nullable`1[System.UInt64]|'
+        )
     }
     $script:Shape = @{
         'Get-EmuCpuProfile' = @{ Default = '__AllParameterSets'; ShouldProcess = $false }
@@ -90,6 +119,7 @@ BeforeDiscovery {
         'Invoke-EmuCode'    = @{ Default = 'Assembly'; ShouldProcess = $true }
         'Invoke-Syscall'    = @{ Default = 'ByName'; ShouldProcess = $true }
         'New-EmuCpu'        = @{ Default = '__AllParameterSets'; ShouldProcess = $false }
+        'Set-PtRegs'        = @{ Default = 'Values'; ShouldProcess = $true }
     }
 }
 

@@ -14,6 +14,8 @@ public static class ErrorIds
     public const string InvalidRegisterValue = "SyscallTools.InvalidRegisterValue";
     /// <summary>A register the structure does not have (r11 in a 32-bit kernel's pt_regs).</summary>
     public const string UnknownRegister = "SyscallTools.UnknownRegister";
+    /// <summary>A register write the kernel's putreg would refuse with -EIO (a null or RPL-0 selector…).</summary>
+    public const string RejectedRegisterWrite = "SyscallTools.RejectedRegisterWrite";
     /// <summary>The emulated task has exited or was killed; the machine can run nothing more.</summary>
     public const string TaskExited = "SyscallTools.TaskExited";
     /// <summary>Assembly text that did not parse or encode.</summary>

@@ -39,6 +39,28 @@ public sealed class EmuCpu
     public EntryMethod DefaultEntry => Machine.DefaultEntry;
     /// <summary>The last result Invoke-Syscall produced on this machine, or null.</summary>
     public SyscallResult? LastSyscall { get; internal set; }
+
+    /// <summary>Tracer edits waiting for their ptrace stop (Set-PtRegs).</summary>
+    public IReadOnlyList<PtRegsEdit> PendingEdits => _edits;
+
+    private readonly List<PtRegsEdit> _edits = new();
+
+    /// <summary>Queues an edit and attaches the machine's tracer to apply it.</summary>
+    internal void AddEdit(PtRegsEdit edit, Action<PtRegsEdit, SyscallTools.Core.Linux.Ptrace.PtraceStop> apply)
+    {
+        _edits.Add(edit);
+        Machine.Tracer.OnStop = stop =>
+        {
+            foreach (var e in _edits.Where(e => e.At == stop.Kind).ToList())
+            {
+                apply(e, stop);
+                e.Applied++;
+                if (!e.Persist) _edits.Remove(e);
+            }
+            // With nothing left to apply the tracer detaches, so later calls take the untraced paths again.
+            if (_edits.Count == 0) Machine.Tracer.OnStop = null;
+        };
+    }
     public LinuxMachine Machine { get; }
 
     public override string ToString() => $"{Vendor} {Kernel} ({KernelBits}-bit kernel, {Bitness}-bit task)";
