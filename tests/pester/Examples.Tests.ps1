@@ -15,7 +15,7 @@ Describe 'examples' {
     It 'has the examples in reading order' {
         @(Get-ChildItem $Examples -Filter *.ps1 | ForEach-Object Name) | Should -Be @(
             '00-headline.ps1', '01-first-syscall.ps1', '02-three-ways-in.ps1', '03-why-iret.ps1',
-            '04-intel-versus-amd.ps1', '05-old-kernel-versus-new.ps1')
+            '04-intel-versus-amd.ps1', '05-old-kernel-versus-new.ps1', '06-ptrace-edits-force-iret.ps1')
     }
 
     It '01 makes a first getpid: 4242 through the vDSO''s SYSCALL on AMD, pt_regs saved' {
@@ -54,6 +54,18 @@ Describe 'examples' {
         @($rows.Kernel) | Should -Be @('linux-4.2', 'linux-4.4', 'linux-6.18')
         @($rows.IpMovedExit) | Should -Be @('SYSRETL', 'IRET', 'IRET')
         $rows[0].VdsoImage | Should -Be 'sysenter'
+    }
+
+    It '06 shows which tracer edits force IRET and which do not' {
+        $rows = Invoke-Example '06-ptrace-edits-force-iret.ps1'
+        $by = @{}; foreach ($r in $rows) { $by[$r.Edit] = $r }
+        $by['nothing'].ExitInstruction | Should -Be 'SYSRETL'
+        $by['ax = 7'].ExitInstruction | Should -Be 'SYSRETL'
+        $by['ax = 7'].Return | Should -Be 7
+        $by['ip moved'].FailedCheck | Should -Be 'regs->ip == landing pad'
+        $by['TF set'].ExitInstruction | Should -Be 'IRET'
+        $by['cs = 0x33'].FailedCheck | Should -Be 'regs->cs == __USER32_CS'
+        $by['orig_ax = 64'].Return | Should -Be 1
     }
 
     It '00, the headline, covers vendor x kernel x entry: IRET for int $0x80, SYSRETQ for 64-bit SYSCALL, SIGILL where the vendor refuses' {
