@@ -85,6 +85,7 @@ public sealed partial class LinuxMachine
     private void Boot()
     {
         Features = DeriveFeatures();
+        _hasSep = Features.Contains("X86_FEATURE_SEP");
         BindCFunctions();
         Stubs = KernelBits == 64 ? Stubs64.Build(Layout, Model.Generation, Function) : Stubs32.Build(Layout, Model.Generation, Function);
         Memory.Map(Layout.Text, (ulong)((Stubs.Bytes.Length + 0xFFF) & ~0xFFF), PageFlags.KernelCode);

@@ -54,6 +54,7 @@ public sealed partial class LinuxMachine
     }
 
     private PtRegs? _ptRegsCache;
+    private bool _hasSep;
 
     /// <summary>The pt_regs at an address; the one at the top of the kernel stack is made once.</summary>
     private PtRegs RegsAt(ulong address) =>
@@ -290,8 +291,7 @@ public sealed partial class LinuxMachine
     /// <summary>Evaluates the model's exit policy for the current entry on the final pt_regs and records it.</summary>
     internal ExitDecision RecordExit(PtRegs regs, bool slowPath)
     {
-        var inputs = new ExitInputs(regs, KernelBits, LandingPad, !Current.ArgFetchFailed, Task.Flags,
-            Features.Contains("X86_FEATURE_SEP"), slowPath);
+        var inputs = new ExitInputs(regs, KernelBits, LandingPad, !Current.ArgFetchFailed, Task.Flags, _hasSep, slowPath);
         var d = Current.Entry switch
         {
             EntryKind.Syscall64 => Model.Syscall64Exit(inputs),

@@ -8,14 +8,14 @@ namespace SyscallTools.Core.Linux.Syscalls;
 /// </summary>
 public sealed class SyscallTable
 {
-    private readonly Dictionary<int, SyscallRow> _byNumber;
+    private readonly SyscallRow?[] _byNumber = new SyscallRow?[512];
     private readonly Dictionary<string, SyscallRow> _byName;
 
     private SyscallTable(SyscallAbi abi, IEnumerable<SyscallRow> rows)
     {
         Abi = abi;
         Rows = rows.OrderBy(r => r.Number).ToList();
-        _byNumber = Rows.ToDictionary(r => r.Number);
+        foreach (var r in Rows) _byNumber[r.Number] = r;
         _byName = Rows.ToDictionary(r => r.Name, StringComparer.Ordinal);
     }
 
@@ -25,7 +25,7 @@ public sealed class SyscallTable
     /// <summary>NR_syscalls: numbers at or above it are out of range.</summary>
     public int Count => Abi == SyscallAbi.I386 ? 463 : 463;
 
-    public SyscallRow? ByNumber(long nr) => nr is >= 0 and <= int.MaxValue && _byNumber.TryGetValue((int)nr, out var r) ? r : null;
+    public SyscallRow? ByNumber(long nr) => nr >= 0 && nr < _byNumber.Length ? _byNumber[nr] : null;
     public SyscallRow? ByName(string name) => _byName.GetValueOrDefault(name);
 
     public static SyscallTable For(SyscallAbi abi) => abi == SyscallAbi.I386 ? I386 : X86_64;

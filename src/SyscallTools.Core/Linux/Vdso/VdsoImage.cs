@@ -19,7 +19,17 @@ public sealed class VdsoImage
     public required string Flavor { get; init; }
 
     public int KernelVsyscall => Symbols["__kernel_vsyscall"];
-    public int? LandingPad => Symbols.TryGetValue("int80_landing_pad", out var v) ? v : null;
+    private int? _landingPad;
+    private bool _landingPadKnown;
+    /// <summary>sym_int80_landing_pad (looked up once: the kernel reads it on every fast system call).</summary>
+    public int? LandingPad
+    {
+        get
+        {
+            if (!_landingPadKnown) { _landingPad = Symbols.TryGetValue("int80_landing_pad", out var v) ? v : null; _landingPadKnown = true; }
+            return _landingPad;
+        }
+    }
     public int? SysenterReturn => Symbols.TryGetValue("SYSENTER_RETURN", out var v) ? v : null;
 
     /// <summary>apply_alternatives(): patch each site whose feature the CPU has (in list order, so a later one wins, as ALTERNATIVE_2 does).</summary>
