@@ -71,6 +71,11 @@ public sealed class InvokeEmuCodeCommand : PSCmdlet
             return;
         }
         if (!ShouldProcess(Cpu.ToString(), $"Run {code.Length} bytes of user code")) return;
-        WriteObject(m.RunUserCode(code, null, MaxInstructions, Trace));
+        WriteObject(m.RunUserCode(code, null, MaxInstructions, Trace, _cancel.Token));
     }
+
+    // Ctrl+C: the emulator polls the token between blocks, so even a long run stops promptly.
+    private readonly CancellationTokenSource _cancel = new();
+
+    protected override void StopProcessing() => _cancel.Cancel();
 }

@@ -118,7 +118,7 @@ public sealed class InvokeSyscallCommand : PSCmdlet
             }
             try
             {
-                last = m.InvokeSyscall(number, args, via, Trace, MaxInstructions);
+                last = m.InvokeSyscall(number, args, via, Trace, MaxInstructions, cancel: _cancel.Token);
             }
             catch (InvalidOperationException e) when (m.Task.Exited)
             {
@@ -161,4 +161,9 @@ public sealed class InvokeSyscallCommand : PSCmdlet
         return Errors.Errors.Record(ErrorIds.TaskExited, ErrorCategory.InvalidOperation, cpu,
             $"The emulated task {how}, so this machine can run nothing more. Make a new one with New-EmuCpu.", inner);
     }
+
+    // Ctrl+C: the emulator polls the token between blocks, so even a long run stops promptly.
+    private readonly CancellationTokenSource _cancel = new();
+
+    protected override void StopProcessing() => _cancel.Cancel();
 }

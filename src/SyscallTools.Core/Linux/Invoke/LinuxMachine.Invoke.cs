@@ -40,7 +40,7 @@ public sealed partial class LinuxMachine
     /// control is back after the call (or the task dies, the kernel oopses, the budget runs out), and reports.
     /// </summary>
     public SyscallResult InvokeSyscall(long number, IReadOnlyList<ulong>? args = null, EntryMethod? via = null,
-        bool trace = false, long budget = 1_000_000, Action<Cpu.Cpu>? beforeRun = null)
+        bool trace = false, long budget = 1_000_000, Action<Cpu.Cpu>? beforeRun = null, CancellationToken cancel = default)
     {
         var method = via ?? DefaultEntry;
         if (Task.Exited) throw new InvalidOperationException($"The task has already exited ({(Task.KilledBy is int k ? Signal.Name(k) : $"status {Task.ExitStatus}")}); make a new machine.");
@@ -64,7 +64,7 @@ public sealed partial class LinuxMachine
         beforeRun?.Invoke(Cpu);
 
         var before = RegisterSnapshot.Of(Cpu);
-        var (run, observer) = RunObserved(returnPoint, budget, trace);
+        var (run, observer) = RunObserved(returnPoint, budget, trace, cancel);
         var after = observer.KilledWith ?? RegisterSnapshot.Of(Cpu);
         bool completed = run.Reason == StopReason.Stopped && Cpu.Rip == returnPoint;
         var lastCall = observer.Entries.LastOrDefault(e => e.Exit is not null);
@@ -113,14 +113,14 @@ public sealed partial class LinuxMachine
     }
 
     /// <summary>Runs the task from the current RIP until <paramref name="stopAt"/>, watching every kernel entry.</summary>
-    private (RunResult Run, SyscallObserver Observer) RunObserved(ulong stopAt, long budget, bool trace)
+    private (RunResult Run, SyscallObserver Observer) RunObserved(ulong stopAt, long budget, bool trace, CancellationToken cancel)
     {
         Current = new KernelCallRecord();
         var observer = new SyscallObserver(this, trace) { ResetPerEntry = true };
         Cpu.Observer = observer;
         Cpu.AddStopAddress(stopAt);
         RunResult run;
-        try { run = Cpu.Run(budget); }
+        try { run = Cpu.Run(budget, cancel); }
         finally
         {
             Cpu.RemoveStopAddress(stopAt);

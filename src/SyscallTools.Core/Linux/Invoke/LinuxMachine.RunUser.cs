@@ -29,7 +29,8 @@ public sealed partial class LinuxMachine
     /// Runs user code in the task until it exits, is killed, blocks, the kernel oopses, it runs off the end of the
     /// code, or the budget is spent. <paramref name="setup"/> may set registers first (RSP starts where exec left it).
     /// </summary>
-    public UserRunResult RunUserCode(byte[] code, Action<Cpu.Cpu>? setup = null, long budget = 1_000_000, bool trace = false)
+    public UserRunResult RunUserCode(byte[] code, Action<Cpu.Cpu>? setup = null, long budget = 1_000_000, bool trace = false,
+        CancellationToken cancel = default)
     {
         if (Task.Exited) throw new InvalidOperationException("The task has already exited; make a new machine.");
         if (code.Length > 0x7000) throw new ArgumentException("User code is limited to 28 KiB.", nameof(code));
@@ -38,7 +39,7 @@ public sealed partial class LinuxMachine
         Cpu.Rip = InvokeCode;
         Cpu[Gpr.Rsp] = InitialStackPointer;
         setup?.Invoke(Cpu);
-        var (run, observer) = RunObserved(end, budget, trace);
+        var (run, observer) = RunObserved(end, budget, trace, cancel);
         string outcome = run.Reason == StopReason.Stopped && Cpu.Rip == end ? "ran to the end of the code" : run.ToString();
         return new UserRunResult
         {
