@@ -73,7 +73,7 @@ public sealed partial class Cpu
     private long _controlEpoch;
 
     /// <summary>Call after changing CR0/CR4/EFER bits that affect fetch checks.</summary>
-    internal void ControlChanged() { _controlEpoch++; BreakBlock = true; }
+    internal void ControlChanged() { _controlEpoch++; FlushDataTlb(); BreakBlock = true; }
 
     private Block DecodeBlock(ulong ip)
     {

@@ -18,17 +18,12 @@ public sealed partial class Cpu
     private const int DtlbSize = 64;
     private readonly ulong[] _dtlbTag = new ulong[DtlbSize * 6];
     private readonly Page?[] _dtlbPage = new Page?[DtlbSize * 6];
-    private long _dtlbGeneration = -1;
+    /// <summary>Forgets every cached translation (the mapping or a control register changed).</summary>
+    internal void FlushDataTlb() => Array.Clear(_dtlbPage);
 
     /// <summary>Translates a linear address or raises #PF with the architectural error code and CR2.</summary>
     internal Page Translate(ulong linear, AccessKind kind, bool user)
     {
-        long gen = Memory.Generation ^ (_controlEpoch << 40);
-        if (gen != _dtlbGeneration)
-        {
-            Array.Clear(_dtlbPage);
-            _dtlbGeneration = gen;
-        }
         ulong vpn = linear >> Page.Shift;
         int slot = ((int)kind * 2 + (user ? 1 : 0)) * DtlbSize + (int)(vpn & (DtlbSize - 1));
         var hit = _dtlbPage[slot];

@@ -14,6 +14,7 @@ public sealed partial class Cpu
         Profile = profile;
         Memory = memory ?? new AddressSpace();
         Memory.CodePageChanged = InvalidateCodePage;
+        Memory.MappingChanged = FlushDataTlb;
         Seg[(int)SegReg.CS] = Segment.Flat(0, 0, code: true, longCode: false);
         for (int i = 0; i < 6; i++) if (i != (int)SegReg.CS) Seg[i] = Segment.Flat(0, 0, code: false, longCode: false);
         Cr0 = ControlBits.Cr0Pe | ControlBits.Cr0Wp;
@@ -63,16 +64,16 @@ public sealed partial class Cpu
 
     // ---- Control registers, EFER, descriptor-table registers ----
     private ulong _cr0, _cr4;
-    public ulong Cr0 { get => _cr0; set { _cr0 = value; _controlEpoch++; } }
+    public ulong Cr0 { get => _cr0; set { _cr0 = value; _controlEpoch++; FlushDataTlb(); } }
     public ulong Cr2 { get; set; }
     public ulong Cr3 { get; set; }
-    public ulong Cr4 { get => _cr4; set { _cr4 = value; _controlEpoch++; } }
+    public ulong Cr4 { get => _cr4; set { _cr4 = value; _controlEpoch++; FlushDataTlb(); } }
 
     private ulong _efer;
     public ulong Efer
     {
         get => _efer;
-        set { _efer = value; _controlEpoch++; UpdateMode(); }
+        set { _efer = value; _controlEpoch++; FlushDataTlb(); UpdateMode(); }
     }
 
     public DescriptorTable Gdtr { get; set; }
@@ -98,7 +99,7 @@ public sealed partial class Cpu
             case Msr.Tsc: return Tsc;
             case Msr.SysenterCs or Msr.SysenterEsp or Msr.SysenterEip or Msr.Star or Msr.Lstar or Msr.Cstar
                 or Msr.Fmask or Msr.KernelGsBase or Msr.TscAux:
-                return _msrs.GetValueOrDefault(index);
+                return MsrValue(index);
             default: return null;
         }
     }
@@ -118,12 +119,38 @@ public sealed partial class Cpu
             case Msr.SysenterCs or Msr.SysenterEsp or Msr.SysenterEip or Msr.Star or Msr.Lstar or Msr.Cstar
                 or Msr.Fmask or Msr.KernelGsBase or Msr.TscAux:
                 _msrs[index] = value;
+                CacheMsr(index, value);
                 return true;
             default: return false;
         }
     }
 
-    internal ulong MsrValue(uint index) => _msrs.GetValueOrDefault(index);
+    internal ulong MsrValue(uint index) => index switch
+    {
+        // The system-call MSRs are read on every transition: kept in fields beside the bank.
+        Msr.Star => _star,
+        Msr.Lstar => _lstar,
+        Msr.Cstar => _cstar,
+        Msr.Fmask => _fmask,
+        Msr.SysenterCs => _sysenterCs,
+        Msr.KernelGsBase => _kernelGsBase,
+        _ => _msrs.GetValueOrDefault(index),
+    };
+
+    private ulong _star, _lstar, _cstar, _fmask, _sysenterCs, _kernelGsBase;
+
+    private void CacheMsr(uint index, ulong value)
+    {
+        switch (index)
+        {
+            case Msr.Star: _star = value; break;
+            case Msr.Lstar: _lstar = value; break;
+            case Msr.Cstar: _cstar = value; break;
+            case Msr.Fmask: _fmask = value; break;
+            case Msr.SysenterCs: _sysenterCs = value; break;
+            case Msr.KernelGsBase: _kernelGsBase = value; break;
+        }
+    }
 
     /// <summary>Puts the CPU in long mode directly (machine set-up, as firmware plus early boot would leave it).</summary>
     public void EnterLongMode()
@@ -132,6 +159,7 @@ public sealed partial class Cpu
         Cr4 |= ControlBits.Cr4Pae;
         _efer |= Msr.EferLme | Msr.EferLma;
         _controlEpoch++;
+        FlushDataTlb();
         UpdateMode();
     }
 

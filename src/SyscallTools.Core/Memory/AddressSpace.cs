@@ -22,6 +22,9 @@ public sealed class AddressSpace
     /// <summary>Raised when a page that holds decoded code is written or changes mapping.</summary>
     internal Action<Page>? CodePageChanged;
 
+    /// <summary>Raised after any change of mapping or permissions (translation caches must forget).</summary>
+    internal Action? MappingChanged;
+
     public int PageCount => _pages.Count;
 
     /// <summary>Bumped by every change of mapping or permissions, so cached fetch checks know to re-check.</summary>
@@ -48,6 +51,7 @@ public sealed class AddressSpace
             }
             FlushTlb(n);
             Generation++;
+            MappingChanged?.Invoke();
             if (n == last) break;
         }
     }
@@ -62,6 +66,7 @@ public sealed class AddressSpace
             if (_pages.Remove(n, out var p)) NotifyCode(p);
             FlushTlb(n);
             Generation++;
+            MappingChanged?.Invoke();
             if (n == last) break;
         }
     }
@@ -84,6 +89,7 @@ public sealed class AddressSpace
             NotifyCode(p);
             FlushTlb(n);
             Generation++;
+            MappingChanged?.Invoke();
             if (n == last) break;
         }
         return true;
