@@ -86,10 +86,18 @@ public sealed class ExitLadder(string model, string fastInstruction)
 
     public ExitDecision Decide()
     {
-        if (_failed is null) return new ExitDecision(fastInstruction, model, $"every condition for {fastInstruction} holds", _checks);
+        if (_failed is null) return new ExitDecision(fastInstruction, model, AllHold(fastInstruction), _checks);
         var f = _checks.First(c => c.Name == _failed);
         return new ExitDecision("IRET", model, $"{f.Name} failed: {f.Why}", _checks);
     }
+
+    private static string AllHold(string instruction) => instruction switch
+    {
+        "SYSRETQ" => "every condition for SYSRETQ holds",
+        "SYSRETL" => "every condition for SYSRETL holds",
+        "SYSEXIT" => "every condition for SYSEXIT holds",
+        _ => $"every condition for {instruction} holds",
+    };
 
     /// <summary>For paths that never try the fast exit (int $0x80, or a pre-rewrite slow path).</summary>
     public static ExitDecision AlwaysIret(string model, string reason, params ExitCheck[] checks) => new("IRET", model, reason, checks);
