@@ -158,3 +158,30 @@ public class PtraceSignalStopTests
         Assert.Equal([Signal.SIGTERM], seen);
     }
 }
+
+public class PtraceSingleStepTests
+{
+    [Fact]
+    public void SingleSteppingReportsEachUserInstructionAsASigtrapStop()
+    {
+        var m = new LinuxMachine(new Linux618(), CpuProfile.AmdZen3);
+        var trapIps = new List<ulong>();
+        m.Tracer.OnStop = s =>
+        {
+            if (s.Kind != PtraceStopKind.SignalDelivery) return;
+            Assert.Equal(Signal.SIGTRAP, s.Signal);
+            trapIps.Add(s.Peek("ip"));
+            s.Signal = 0;                                 // the debugger swallows the trap
+            if (trapIps.Count == 3) m.Tracer.SingleStep = false;
+        };
+        m.Tracer.SingleStep = true;
+        // getpid via int $0x80 (the return to user mode switches stepping on), then three NOPs and a fourth.
+        byte[] code = [0xB8, 20, 0, 0, 0, 0xCD, 0x80, 0x90, 0x90, 0x90, 0x90];
+        var r = m.RunUserCode(code);
+        Assert.Equal("ran to the end of the code", r.Outcome);
+        ulong at = m.UserCodeAddress;
+        Assert.Equal([at + 8, at + 9, at + 10], trapIps);  // a trap after each NOP, reported at the next instruction
+        Assert.Equal(0UL, r.After.Flags & Core.Cpu.RFlags.TF);   // the forced TF is gone once stepping stops
+        Assert.False(m.Task.Exited);
+    }
+}

@@ -283,6 +283,17 @@ public sealed partial class LinuxMachine
             if ((f & (ThreadFlags.Uprobe | ThreadFlags.UserReturnNotify)) != 0) Task.Flags &= ~(ThreadFlags.Uprobe | ThreadFlags.UserReturnNotify);
             if ((f & ThreadFlags.SigPending) != 0) DoSignal(regs);
         }
+        // PTRACE_SINGLESTEP: the kernel sets TF for the tracer (and takes it away when the tracer stops stepping).
+        if (Tracer.SingleStep && Tracer.Attached)
+        {
+            if ((regs.Flags & RFlags.TF) == 0) Tracer.ForcedTf = true;
+            regs.Flags |= RFlags.TF;
+        }
+        else if (Tracer.ForcedTf)
+        {
+            regs.Flags &= ~RFlags.TF;
+            Tracer.ForcedTf = false;
+        }
         // TS_COMPAT is cleared after signal handling: syscall restart has a compat fixup.
         Task.TsCompat = false;
         Task.RegsPoked = false;

@@ -29,6 +29,16 @@ public sealed class Tracer
 
     public bool Attached => _onStop is not null;
 
+    /// <summary>
+    /// PTRACE_SINGLESTEP: from the next return to user mode the task runs with TF set by the kernel (TIF_FORCED_TF),
+    /// so each user instruction ends in a SIGTRAP that the tracer sees at a signal-delivery stop (set its Signal to 0 to
+    /// swallow it, as a debugger does). Turning it off takes the forced TF away again.
+    /// </summary>
+    public bool SingleStep { get; set; }
+
+    /// <summary>TIF_FORCED_TF: the TF in the task's flags was set by the tracer, not by the task.</summary>
+    internal bool ForcedTf { get; set; }
+
     /// <summary>PTRACE_SYSEMU: stop at entry and skip the call (no exit stop). Needs <see cref="OnStop"/>.</summary>
     public bool Sysemu
     {
