@@ -144,14 +144,14 @@ internal sealed class Stack
     {
         int level = (int)(op.I.Immediate8_2nd & 31);
         if (level != 0) throw CpuFaultException.NotModelled("ENTER with a nesting level");
-        int size = Math.Abs(op.I.StackPointerIncrement) > 0 ? (c.Mode == CpuMode.Long64 ? 8 : 4) : 4;
-        if (op.I.CodeSize == CodeSize.Code16 || op.I.Code == Code.Enterw_imm16_imm8) size = 2;
+        // The operand size is in the encoding: ENTERW (66 prefix), ENTERD, ENTERQ.
+        int size = op.I.Code switch { Code.Enterw_imm16_imm8 => 2, Code.Enterq_imm16_imm8 => 8, _ => 4 };
         ulong oldSp = c.R[4];
         try
         {
             c.Push(size, c.R[5]);
             ulong frame = c.R[4];
-            c.WriteReg(5, size == 8 ? 8 : size, frame);
+            c.WriteReg(5, size, frame);
             c.R[4] = c.MaskSp(c.R[4] - op.I.Immediate16);
         }
         catch (CpuFaultException) { c.R[4] = oldSp; throw; }
