@@ -131,7 +131,9 @@ public class EntryEdgeTests
         Assert.Equal(4242, m.InvokeSyscall(unchecked((long)0xDEAD_BEEF_0000_0027UL)).Return);
         var m32 = new LinuxMachine(new Linux618(), CpuProfile.AmdZen3);
         Assert.Equal(-Errno.ENOSYS, m32.InvokeSyscall(463).Return);
-        Assert.Equal(-Errno.EPERM, m32.InvokeSyscall(110, [3]).Return); // iopl needs CAP_SYS_RAWIO
+        Assert.Equal(-Errno.EPERM, m32.InvokeSyscall(110, [3]).Return); // raising IOPL needs CAP_SYS_RAWIO
+        Assert.Equal(0, m32.InvokeSyscall(110, [0]).Return);             // keeping it does not
+        Assert.Equal(-Errno.EINVAL, m32.InvokeSyscall(110, [4]).Return);
     }
 
     [Fact]

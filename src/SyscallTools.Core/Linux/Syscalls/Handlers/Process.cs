@@ -18,8 +18,14 @@ internal static class Process
 
     public static long ExitGroup(SyscallContext c) => Exit(c);
 
-    /// <summary>iopl(2) needs CAP_SYS_RAWIO; the task is unprivileged.</summary>
-    public static long Iopl(SyscallContext c) => c.ArgInt(0) is < 0 or > 3 ? -Errno.EINVAL : -Errno.EPERM;
+    /// <summary>iopl(2): raising the level needs CAP_SYS_RAWIO, which the unprivileged task lacks; keeping or lowering it is allowed.</summary>
+    public static long Iopl(SyscallContext c)
+    {
+        int level = c.ArgInt(0);
+        if (level is < 0 or > 3) return -Errno.EINVAL;
+        int current = Cpu.RFlags.Iopl(c.Regs.Flags);
+        return level > current ? -Errno.EPERM : 0;
+    }
 
     /// <summary>struct new_utsname: six fields of 65 bytes.</summary>
     public static long Uname(SyscallContext c)
