@@ -44,6 +44,12 @@ public sealed partial class LinuxMachine
                 Oops($"{name}: {e.Message}");
                 return;
             }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                // A fault in the model itself must not escape as a host exception: report it as what it is.
+                Oops($"{name}: internal model error ({e.GetType().Name}: {e.Message}) — please report it");
+                return;
+            }
             int w = KernelBits / 8;
             ulong sp = cpu[Gpr.Rsp];
             ulong retAddr = w == 8 ? Memory.ReadUInt64(sp) : Memory.ReadUInt32(sp);
