@@ -9,6 +9,9 @@ internal static class MemoryCalls
     private const int MapShared = 1, MapPrivate = 2, MapFixed = 0x10, MapAnonymous = 0x20;
     private const ulong PageMask = Page.Size - 1;
 
+    /// <summary>How much memory the whole machine may map (kernel included): 512 MiB.</summary>
+    public const ulong MaxTaskMemory = 512UL << 20;
+
     internal static PageFlags Flags(int prot) =>
         PageFlags.User | ((prot & ProtWrite) != 0 ? PageFlags.Writable : 0) | ((prot & ProtExec) == 0 ? PageFlags.NoExecute : 0);
 
@@ -49,6 +52,8 @@ internal static class MemoryCalls
         ulong len = (length + PageMask) & ~PageMask;
         ulong limit = c.Task.Bitness == 32 ? 0xFFFF_F000UL : 0x7FFF_FFFF_F000UL;
         if (len > limit) return -Errno.ENOMEM;
+        // The emulated task has a memory limit (RLIMIT_AS in effect), so no program can exhaust the host.
+        if ((ulong)c.Machine.Memory.PageCount * Page.Size + len > MaxTaskMemory) return -Errno.ENOMEM;
         ulong at;
         if ((flags & MapFixed) != 0)
         {
