@@ -139,6 +139,14 @@ public sealed partial class Cpu
 
     private ulong _star, _lstar, _cstar, _fmask, _sysenterCs, _kernelGsBase;
 
+    /// <summary>SWAPGS: exchange GS.base with IA32_KERNEL_GS_BASE.</summary>
+    internal void SwapGsBase()
+    {
+        ulong kernel = _kernelGsBase;
+        _kernelGsBase = Seg[(int)SegReg.GS].Base;
+        Seg[(int)SegReg.GS].Base = kernel;
+    }
+
     private void CacheMsr(uint index, ulong value)
     {
         switch (index)

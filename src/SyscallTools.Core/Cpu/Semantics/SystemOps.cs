@@ -98,9 +98,7 @@ internal sealed class SystemOps
     {
         if (c.Mode != CpuMode.Long64) throw CpuFaultException.Ud("SWAPGS outside 64-bit mode");
         RequireRing0(c, "SWAPGS");
-        ulong kernel = c.MsrValue(Msr.KernelGsBase);
-        c.WriteMsr(Msr.KernelGsBase, c.Seg[(int)SegReg.GS].Base);
-        c.Seg[(int)SegReg.GS].Base = kernel;
+        c.SwapGsBase();
     }
 
     private void Rdmsr(Cpu c, Op op)

@@ -216,7 +216,8 @@ public sealed partial class Cpu
             case Iced.Intel.Mnemonic.Int:
             {
                 byte v = op.I.Immediate8;
-                cpu.DeliverInterrupt(v, InterruptSource.Software, null, cpu.Rip, instruction: $"INT 0x{v:x2}");
+                // The name is for the observer; build it only when one is listening.
+                cpu.DeliverInterrupt(v, InterruptSource.Software, null, cpu.Rip, instruction: cpu.Observer is null ? "" : $"INT 0x{v:x2}");
                 break;
             }
             case Iced.Intel.Mnemonic.Int3:
