@@ -23,6 +23,9 @@ public sealed class VdsoImage
 
     /// <summary>How many bytes the mapping takes (whole pages).</summary>
     public int MappedSize { get; init; } = VdsoBuilder.ImageSize;
+    /// <summary>The ELF file as read, when the mapped bytes are not the file (an import lays out its PT_LOADs and
+    /// leaves out what lies past them, such as the section headers); null when <see cref="Bytes"/> is the file.</summary>
+    public byte[]? File { get; init; }
     /// <summary>The file an imported image came from (Import-EmuVdso), or null for a built one.</summary>
     public string? SourcePath { get; init; }
     /// <summary>What the import had to work out or change (symbol or byte search, slot re-patched), in words.</summary>
@@ -36,7 +39,7 @@ public sealed class VdsoImage
     public EhFrame ReadEhFrame(ulong baseAddress)
     {
         if (_ehFrame is { } c && c.Base == baseAddress) return c.Frame;
-        var frame = EhFrame.FromElf(new ElfReader(Bytes), baseAddress);
+        var frame = EhFrame.FromElf(new ElfReader(File ?? Bytes), baseAddress);
         _ehFrame = (baseAddress, frame);
         return frame;
     }

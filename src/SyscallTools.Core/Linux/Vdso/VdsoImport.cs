@@ -91,7 +91,7 @@ public static class VdsoImport
         }
         return new VdsoImage
         {
-            Bytes = bytes, Symbols = syms, Alternatives = alts, Flavor = "imported", MappedSize = size,
+            Bytes = bytes, File = (byte[])file.Clone(), Symbols = syms, Alternatives = alts, Flavor = "imported", MappedSize = size,
             SourcePath = sourcePath, Notes = notes, EntryVariant = variant,
         };
     }
