@@ -36,7 +36,6 @@ public sealed class GetEmuVdsoCommand : PSCmdlet
         // Disassemble each function from its symbol (or its FDE) to the next symbol, as mapped.
         var starts = image.Symbols.Values.Where(v => v < image.MappedSize).Distinct().Select(v => b + (ulong)v).ToList();
         if (frame is not null) starts.AddRange(frame.Fdes.Select(f => f.PcBegin));
-        var ends = (frame?.Fdes.Select(f => f.PcEnd) ?? []).ToList();
         var instructions = new List<VdsoInstruction>();
         foreach (var fn in image.Symbols.Where(kv => kv.Key.StartsWith("__kernel_", StringComparison.Ordinal)).OrderBy(kv => kv.Value))
         {
