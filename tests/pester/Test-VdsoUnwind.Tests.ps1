@@ -44,6 +44,20 @@ Describe 'Test-VdsoUnwind' {
         $err[0].FullyQualifiedErrorId | Should -BeLike 'SyscallTools.InvalidCombination,*'
     }
 
+    It 'reports an image whose .eh_frame is corrupt with SyscallTools.InvalidVdsoImage, not an exception' {
+        $b = [IO.File]::ReadAllBytes((Join-Path $PSScriptRoot '../SyscallTools.Core.Tests/Elf/Images/host-vdso32.so'))
+        $b[0x4cc + 0x18 + 4] = $b[0x4cc + 0x18 + 4] -bxor 0x55      # the first FDE's CIE pointer
+        $p = Join-Path $TestDrive 'bad-cfi.so'
+        [IO.File]::WriteAllBytes($p, $b)
+        $c = New-EmuCpu Intel
+        Import-EmuVdso -Cpu $c $p                                    # the code is fine; only the unwind information is not
+        $err = $null
+        $rows = Test-VdsoUnwind $c -ErrorVariable err -ErrorAction SilentlyContinue
+        $rows | Should -BeNullOrEmpty
+        $err[0].FullyQualifiedErrorId | Should -BeLike 'SyscallTools.InvalidVdsoImage,*'
+        $err[0].Exception.Message | Should -Match 'CIE'
+    }
+
     It 'names an unknown system call with SyscallTools.UnknownSyscall' {
         $err = $null
         New-EmuCpu | Test-VdsoUnwind -Name nosuchcall -ErrorVariable err -ErrorAction SilentlyContinue

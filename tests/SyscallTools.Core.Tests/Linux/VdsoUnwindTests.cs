@@ -70,4 +70,20 @@ public class VdsoUnwindTests(ITestOutputHelper output)
         Assert.NotEmpty(wrong);
         Assert.Equal(wrong, r.Steps.Where(s => !s.Passed).Select(s => s.Step).ToArray());
     }
+
+    [Theory]
+    [InlineData(64)]
+    [InlineData(32)]
+    public void TheInt80ImageOfACpuWithoutFastEntriesUnwindsToo(int bits)
+    {
+        // No CPU profile here lacks SEP and SYSCALL32, so map the fallback image the pre-rewrite kernel would pick.
+        var m = Make("linux-4.2", "intel", bits);
+        m.ReplaceVdso(VdsoBuilder.Build(m.Model, bits, new HashSet<string>()));
+        Assert.Equal("int80", m.Vdso!.Flavor);
+        var r = m.CheckVdsoUnwind(20, [1, 2, 3, 4, 5, 6]);
+        Dump(r);
+        Assert.True(r.Completed, r.Outcome);
+        Assert.True(r.Passed, r.FirstFailure?.Mismatch);
+        Assert.Equal(["int 0x80", "ret"], r.Steps.Select(s => s.Disassembly).ToArray());
+    }
 }
