@@ -186,6 +186,50 @@ public class CfiTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void EveryCorruptedByteIsAFormatErrorOrParses()
+    {
+        // Each byte of .eh_frame and .eh_frame_hdr set to a few hostile values: parsing and unwinding either work
+        // or fail with ElfFormatException / CfiUnwindException, never another exception and never a hang.
+        var elf = new ElfReader(TestImages.Load(Cfi32));
+        var frame = elf.GetSection(".eh_frame")!;
+        var hdr = elf.GetSection(".eh_frame_hdr")!;
+        foreach (var (section, isHeader) in new[] { (frame, false), (hdr, true) })
+        {
+            var good = section.Bytes.ToArray();
+            for (int i = 0; i < good.Length; i++)
+                foreach (byte v in new byte[] { 0x00, 0x7f, 0x80, 0xff })
+                {
+                    var bad = (byte[])good.Clone();
+                    bad[i] = v;
+                    try
+                    {
+                        var header = isHeader ? CfiFrame.ParseHeader(bad, hdr.Address) : null;
+                        var parsed = CfiFrame.Parse(isHeader ? frame.Bytes.Span : bad, frame.Address, header);
+                        foreach (ulong pc in new ulong[] { 0x170, 0x175, 0x18d, 0x1a0, 0x1a1 })
+                            try { CfiUnwinder.Unwind(parsed, pc, [0, 0, 0, 0, 0x1000, 0x1004, 0, 0], Stack(new uint[64])); }
+                            catch (CfiUnwindException) { }
+                    }
+                    catch (ElfFormatException) { }
+                }
+        }
+    }
+
+    [Fact]
+    public void WithoutSectionHeadersTheCfiIsFoundThroughPtGnuEhFrame()
+    {
+        // What libgcc does: dl_iterate_phdr, PT_GNU_EH_FRAME, eh_frame_ptr. Drop the section headers to force that path.
+        var bytes = TestImages.Load(Cfi32);
+        BitConverter.GetBytes(0u).CopyTo(bytes, 32);               // e_shoff
+        BitConverter.GetBytes((ushort)0).CopyTo(bytes, 48);        // e_shnum
+        BitConverter.GetBytes((ushort)0).CopyTo(bytes, 50);        // e_shstrndx
+        var viaPhdr = CfiFrame.FromElf(new ElfReader(bytes), 0x1000_0000);
+        var viaSections = CfiFrame.FromElf(new ElfReader(TestImages.Load(Cfi32)), 0x1000_0000);
+        Assert.Equal(viaSections.Fdes.Count, viaPhdr.Fdes.Count);
+        Assert.Equal(viaSections.RowAt(0x1000_0175)!.ToString(), viaPhdr.RowAt(0x1000_0175)!.ToString());
+        Assert.Equal(0x1000_0170UL, viaPhdr.Fdes[0].PcBegin);
+    }
+
+    [Fact]
     public void SignalFrameFdesOfTheBuiltVdsoRecoverTheInterruptedContext()
     {
         foreach (var (model, vendor, rt) in new[] { ("linux-6.18", "amd", false), ("linux-6.18", "intel", true), ("linux-4.2", "amd", true), ("linux-4.4", "intel", false) })

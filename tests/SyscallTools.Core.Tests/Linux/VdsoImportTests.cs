@@ -65,6 +65,22 @@ public class VdsoImportTests
     }
 
     [Fact]
+    public void CorruptedHeadersAreInvalidImagesOrLoad()
+    {
+        // Every byte of the ELF header, program headers and dynamic section set to hostile values: Load either
+        // succeeds or throws InvalidVdsoImageException, nothing else.
+        var host = Host;
+        for (int i = 0; i < 0x42c; i++)
+            foreach (byte v in new byte[] { 0x00, 0x7f, 0xff })
+            {
+                var bad = (byte[])host.Clone();
+                bad[i] = v;
+                try { VdsoImport.Load(bad, 64); }
+                catch (InvalidVdsoImageException) { }
+            }
+    }
+
+    [Fact]
     public void ACorruptedEhFrameIsAFormatErrorWhenUnwinding()
     {
         var bytes = (byte[])Host.Clone();

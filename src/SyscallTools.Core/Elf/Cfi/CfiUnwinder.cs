@@ -26,11 +26,10 @@ public static class CfiUnwinder
         uint cfa = row.Cfa.Kind == CfaRuleKind.RegisterOffset
             ? (uint)(Reg(row.Cfa.Register) + row.Cfa.Offset)
             : DwarfExpression.Evaluate(row.Cfa.Expression, Reg, readMemory);
-        var caller = new uint?[9];
-        for (int r = 0; r < caller.Length; r++)
+        uint? Recover(int r)
         {
             var rule = row.Rule(r);
-            caller[r] = rule.Kind switch
+            return rule.Kind switch
             {
                 RegisterRuleKind.Undefined => null,
                 RegisterRuleKind.SameValue => r < registers.Count ? registers[r] : null,
@@ -41,8 +40,10 @@ public static class CfiUnwinder
                 _ => DwarfExpression.Evaluate(rule.Expression, Reg, readMemory, cfa),
             };
         }
+        var caller = new uint?[9];
+        for (int r = 0; r < caller.Length; r++) caller[r] = Recover(r);
         caller[Dwarf.Esp] = cfa; // the CFA is by definition the caller's stack pointer
-        uint ra = caller[fde.Cie.ReturnAddressRegister] ?? throw new CfiUnwindException($"the return address is undefined at 0x{pc:x}");
+        uint ra = Recover(fde.Cie.ReturnAddressRegister) ?? throw new CfiUnwindException($"the return address is undefined at 0x{pc:x}");
         caller[Dwarf.Eip] = ra;
         return new UnwindResult(pc, fde, row, cfa, ra, caller);
     }

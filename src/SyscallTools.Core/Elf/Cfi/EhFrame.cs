@@ -137,7 +137,9 @@ public sealed class EhFrame
         {
             if (aug[0] != 'z') throw new ElfFormatException($".eh_frame CIE at 0x{at:x} has augmentation \"{aug}\", which does not start with 'z'");
             ulong augLength = e.Uleb();
-            int augEnd = e.Position + (int)Math.Min(augLength, int.MaxValue);
+            if (augLength > (ulong)(e.Length - e.Position))
+                throw new ElfFormatException($".eh_frame CIE at 0x{at:x}: augmentation data of {augLength} bytes runs past the entry");
+            int augEnd = e.Position + (int)augLength;
             foreach (char ch in aug.AsSpan(1))
             {
                 switch (ch)
@@ -151,7 +153,6 @@ public sealed class EhFrame
             }
             if (e.Position > augEnd) throw new ElfFormatException($".eh_frame CIE at 0x{at:x}: augmentation data overruns its length {augLength}");
             e.Position = augEnd;
-            if (e.Position > e.Length) throw new ElfFormatException($".eh_frame CIE at 0x{at:x}: augmentation data runs past the entry");
         }
         var instructions = e.Bytes((ulong)(e.Length - e.Position)).ToArray();
         var cie = new CfiCie(at, version, aug, codeAlign, dataAlign, ra, fdeEncoding, signal, instructions);

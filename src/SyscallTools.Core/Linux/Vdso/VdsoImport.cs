@@ -31,9 +31,10 @@ public static class VdsoImport
         ulong extent = 0;
         foreach (var s in elf.LoadSegments)
         {
-            if (s.VirtualAddress > MaxSize || s.MemorySize > MaxSize || s.VirtualAddress + s.MemorySize > MaxSize)
-                throw new InvalidVdsoImageException($"a PT_LOAD at 0x{s.VirtualAddress:x} (0x{s.MemorySize:x} bytes) lies beyond the {MaxSize / 1024} KiB a vDSO may take; a vDSO is linked at 0");
-            extent = Math.Max(extent, s.VirtualAddress + s.MemorySize);
+            ulong span = Math.Max(s.MemorySize, s.FileSize);
+            if (s.VirtualAddress > MaxSize || span > MaxSize || s.VirtualAddress + span > MaxSize)
+                throw new InvalidVdsoImageException($"a PT_LOAD at 0x{s.VirtualAddress:x} (0x{span:x} bytes) lies beyond the {MaxSize / 1024} KiB a vDSO may take; a vDSO is linked at 0");
+            extent = Math.Max(extent, s.VirtualAddress + span);
         }
         int size = (int)((extent + 0xFFF) & ~0xFFFUL);
         var bytes = new byte[size];
