@@ -22,6 +22,9 @@
         'Set-PtRegs'
         'Invoke-EmuCode'
         'Get-EmuTrace'
+        'Test-VdsoUnwind'
+        'Import-EmuVdso'
+        'Get-EmuVdso'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

@@ -32,6 +32,9 @@ BeforeDiscovery {
             '__AllParameterSets|Kind|System.String[]|'
             '__AllParameterSets|Ring|System.Nullable`1[System.Int32]|'
         )
+        'Get-EmuVdso' = @(
+            '__AllParameterSets|Cpu|SyscallTools.EmuCpu|Mandatory,Position=0,ByValue,ByPropertyName'
+        )
         'Get-ExitPath' = @(
             'FromResult|InputObject|SyscallTools.Core.Linux.SyscallResult|Mandatory,Position=0,ByValue'
             'Hypothetical|Cpu|SyscallTools.EmuCpu|Mandatory,ByValue,ByPropertyName'
@@ -46,6 +49,11 @@ BeforeDiscovery {
         )
         'Get-PtRegs' = @(
             '__AllParameterSets|Cpu|SyscallTools.EmuCpu|Mandatory,Position=0,ByValue,ByPropertyName'
+        )
+        'Import-EmuVdso' = @(
+            '__AllParameterSets|Cpu|SyscallTools.EmuCpu|Mandatory,ByValue,ByPropertyName'
+            '__AllParameterSets|PassThru|System.Management.Automation.SwitchParameter|'
+            '__AllParameterSets|Path|System.String|Mandatory,Position=0,ByPropertyName'
         )
         'Invoke-EmuCode' = @(
             'Assembly|Assembly|System.String[]|Mandatory,Position=0,ByPropertyName'
@@ -109,17 +117,26 @@ BeforeDiscovery {
             'Values|Sp|System.Nullable`1[System.UInt64]|'
             'Values|Ss|System.Nullable`1[System.UInt64]|'
         )
+        'Test-VdsoUnwind' = @(
+            '__AllParameterSets|ArgumentList|System.UInt32[]|'
+            '__AllParameterSets|Cpu|SyscallTools.EmuCpu|Mandatory,Position=0,ByValue,ByPropertyName'
+            '__AllParameterSets|MaxInstructions|System.Int64|'
+            '__AllParameterSets|Name|System.String|'
+        )
     }
     $script:Shape = @{
         'Get-EmuCpuProfile' = @{ Default = '__AllParameterSets'; ShouldProcess = $false }
         'Get-EmuKernel'     = @{ Default = '__AllParameterSets'; ShouldProcess = $false }
         'Get-EmuTrace'      = @{ Default = '__AllParameterSets'; ShouldProcess = $false }
+        'Get-EmuVdso'       = @{ Default = '__AllParameterSets'; ShouldProcess = $false }
         'Get-ExitPath'      = @{ Default = 'FromResult'; ShouldProcess = $false }
+        'Import-EmuVdso'    = @{ Default = '__AllParameterSets'; ShouldProcess = $true }
         'Get-PtRegs'        = @{ Default = '__AllParameterSets'; ShouldProcess = $false }
         'Invoke-EmuCode'    = @{ Default = 'Assembly'; ShouldProcess = $true }
         'Invoke-Syscall'    = @{ Default = 'ByName'; ShouldProcess = $true }
         'New-EmuCpu'        = @{ Default = '__AllParameterSets'; ShouldProcess = $false }
         'Set-PtRegs'        = @{ Default = 'Values'; ShouldProcess = $true }
+        'Test-VdsoUnwind'   = @{ Default = '__AllParameterSets'; ShouldProcess = $false }
     }
 }
 

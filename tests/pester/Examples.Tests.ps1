@@ -15,7 +15,7 @@ Describe 'examples' {
     It 'has the examples in reading order' {
         @(Get-ChildItem $Examples -Filter *.ps1 | ForEach-Object Name) | Should -Be @(
             '00-headline.ps1', '01-first-syscall.ps1', '02-three-ways-in.ps1', '03-why-iret.ps1',
-            '04-intel-versus-amd.ps1', '05-old-kernel-versus-new.ps1', '06-ptrace-edits-force-iret.ps1')
+            '04-intel-versus-amd.ps1', '05-old-kernel-versus-new.ps1', '06-ptrace-edits-force-iret.ps1', '07-vdso-unwind.ps1')
     }
 
     It '01 makes a first getpid: 4242 through the vDSO''s SYSCALL on AMD, pt_regs saved' {
@@ -66,6 +66,17 @@ Describe 'examples' {
         $by['TF set'].ExitInstruction | Should -Be 'IRET'
         $by['cs = 0x33'].FailedCheck | Should -Be 'regs->cs == __USER32_CS'
         $by['orig_ax = 64'].Return | Should -Be 1
+    }
+
+    It '07 unwinds out of every vDSO image at every step, and a broken CFA offset fails exactly once' {
+        $rows = Invoke-Example '07-vdso-unwind.ps1'
+        $rows.Count | Should -Be 10
+        ($rows[0..7] | Where-Object Failed -ne 0) | Should -BeNullOrEmpty
+        ($rows | Where-Object Image -eq 'syscall').Steps | Should -Be 8      # push ebp; mov; syscall; mov; mov ss; mov; pop; ret
+        $broken = $rows | Where-Object Image -like '*broken*'
+        $broken.Failed | Should -Be 1
+        $broken.FirstFailure | Should -Match '^push ebp'
+        ($rows | Where-Object Image -like 'host*').Failed | Should -Be 0
     }
 
     It '00, the headline, covers vendor x kernel x entry: IRET for int $0x80, SYSRETQ for 64-bit SYSCALL, SIGILL where the vendor refuses' {

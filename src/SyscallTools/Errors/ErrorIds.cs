@@ -26,4 +26,6 @@ public static class ErrorIds
     public const string NoTrace = "SyscallTools.NoTrace";
     /// <summary>An input object of a type the command does not take.</summary>
     public const string UnsupportedInput = "SyscallTools.UnsupportedInput";
+    /// <summary>A file that is not a usable 32-bit vDSO (not ELF32 i386, truncated, no __kernel_vsyscall or landing pad), or a vDSO whose .eh_frame is malformed.</summary>
+    public const string InvalidVdsoImage = "SyscallTools.InvalidVdsoImage";
 }

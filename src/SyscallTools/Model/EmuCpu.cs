@@ -13,15 +13,18 @@ public sealed class EmuCpu
     public EmuCpu(LinuxMachine machine)
     {
         Machine = machine;
-        var image = machine.Vdso;
-        if (image is not null && machine.Task.VdsoBase != 0)
-        {
-            ulong b = machine.Task.VdsoBase;
-            Vdso = new EmuVdso(b, machine.KernelVsyscall,
-                image.LandingPad is int lp ? b + (ulong)lp : null,
-                image.SysenterReturn is int sr ? b + (ulong)sr : null,
-                image.EntryVariant, image.Flavor);
-        }
+    }
+
+    /// <summary>The mapped vDSO as the machine has it now (Import-EmuVdso can replace it).</summary>
+    private EmuVdso? CurrentVdso()
+    {
+        var image = Machine.Vdso;
+        if (image is null || Machine.Task.VdsoBase == 0) return null;
+        ulong b = Machine.Task.VdsoBase;
+        return new EmuVdso(b, Machine.KernelVsyscall,
+            image.LandingPad is int lp ? b + (ulong)lp : null,
+            image.SysenterReturn is int sr ? b + (ulong)sr : null,
+            image.EntryVariant, image.Flavor);
     }
 
     /// <summary>"Intel" or "AMD".</summary>
@@ -31,7 +34,7 @@ public sealed class EmuCpu
     /// <summary>The task's bitness: 32 (i386, compat mode on a 64-bit kernel) or 64.</summary>
     public int Bitness => Machine.Task.Bitness;
     /// <summary>The task's 32-bit vDSO, or null for a 64-bit task or a machine made with -NoVdso.</summary>
-    public EmuVdso? Vdso { get; }
+    public EmuVdso? Vdso => CurrentVdso();
     public CpuProfile Profile => Machine.Cpu.Profile;
     public int Pid => Machine.Task.Pid;
     public bool TaskExited => Machine.Task.Exited;

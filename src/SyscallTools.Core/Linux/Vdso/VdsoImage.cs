@@ -1,3 +1,6 @@
+using SyscallTools.Core.Elf;
+using SyscallTools.Core.Elf.Cfi;
+
 namespace SyscallTools.Core.Linux.Vdso;
 
 /// <summary>An alternative site (struct alt_instr): at Offset, Length bytes are replaced when Feature is present.</summary>
@@ -18,7 +21,28 @@ public sealed class VdsoImage
     /// <summary>Which image this is: "unified" (v4.3+) or the pre-rewrite "sysenter", "syscall", "int80" images.</summary>
     public required string Flavor { get; init; }
 
+    /// <summary>How many bytes the mapping takes (whole pages).</summary>
+    public int MappedSize { get; init; } = VdsoBuilder.ImageSize;
+    /// <summary>The ELF file as read, when the mapped bytes are not the file (an import lays out its PT_LOADs and
+    /// leaves out what lies past them, such as the section headers); null when <see cref="Bytes"/> is the file.</summary>
+    public byte[]? File { get; init; }
+    /// <summary>The file an imported image came from (Import-EmuVdso), or null for a built one.</summary>
+    public string? SourcePath { get; init; }
+    /// <summary>What the import had to work out or change (symbol or byte search, slot re-patched), in words.</summary>
+    public IReadOnlyList<string> Notes { get; init; } = [];
+
     public int KernelVsyscall => Symbols["__kernel_vsyscall"];
+
+    private (ulong Base, EhFrame Frame)? _ehFrame;
+    /// <summary>The image's .eh_frame (and .eh_frame_hdr) with addresses as mapped at <paramref name="baseAddress"/>.</summary>
+    /// <exception cref="ElfFormatException">The image's CFI is malformed or missing.</exception>
+    public EhFrame ReadEhFrame(ulong baseAddress)
+    {
+        if (_ehFrame is { } c && c.Base == baseAddress) return c.Frame;
+        var frame = EhFrame.FromElf(new ElfReader(File ?? Bytes), baseAddress);
+        _ehFrame = (baseAddress, frame);
+        return frame;
+    }
     private int? _landingPad;
     private bool _landingPadKnown;
     /// <summary>sym_int80_landing_pad (looked up once: the kernel reads it on every fast system call).</summary>
