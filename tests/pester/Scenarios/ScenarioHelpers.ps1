@@ -61,4 +61,6 @@ function Set-SignalHandler {
     $m.SignalState.Actions[$Signal] = [SyscallTools.Core.Linux.SignalAction]::new($Handler, $Flags, $restorer, 0)
 }
 
-function Get-Low32([ulong] $Value) { [ulong]($Value -band 0xFFFFFFFF) }
+# (0xFFFFFFFF is the Int32 -1 to PowerShell, so the mask is written as a [ulong].)
+function Get-Low32([ulong] $Value) { $Value -band [ulong]4294967295 }
+function ConvertTo-Int32([ulong] $Value) { [BitConverter]::ToInt32([BitConverter]::GetBytes($Value), 0) }
