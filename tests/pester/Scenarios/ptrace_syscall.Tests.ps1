@@ -124,7 +124,7 @@ Describe 'ptrace_syscall' {
         It '[OK] Replacement nr and args are correct' {
             $stops.Count | Should -Be 3
             $stops[2].Nr | Should -Be $getpid
-            if ($Kernel -eq 'linux-4.2' -and $cpu.Vdso.EntryVariant -eq 'syscall') {
+            if ($Kernel -eq 'linux-4.2' -and $Bitness -eq 32 -and $cpu.Vdso.EntryVariant -eq 'syscall') {
                 # Pre-rewrite SYSCALL image: ip - 2 is the vDSO's `syscall` itself, and a 32-bit SYSCALL takes arg 2
                 # from EBP and arg 6 from the user stack, not from the ECX/EBP values the tracer wrote. Only the
                 # arguments travelling in ebx, edx, esi and edi are the replacements. (The rewrite's restart through
