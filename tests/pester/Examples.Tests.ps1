@@ -15,7 +15,8 @@ Describe 'examples' {
     It 'has the examples in reading order' {
         @(Get-ChildItem $Examples -Filter *.ps1 | ForEach-Object Name) | Should -Be @(
             '00-headline.ps1', '01-first-syscall.ps1', '02-three-ways-in.ps1', '03-why-iret.ps1',
-            '04-intel-versus-amd.ps1', '05-old-kernel-versus-new.ps1', '06-ptrace-edits-force-iret.ps1', '07-vdso-unwind.ps1')
+            '04-intel-versus-amd.ps1', '05-old-kernel-versus-new.ps1', '06-ptrace-edits-force-iret.ps1',
+            '07-restart-after-a-signal.ps1', '08-vdso-unwind.ps1')
     }
 
     It '01 makes a first getpid: 4242 through the vDSO''s SYSCALL on AMD, pt_regs saved' {
@@ -68,8 +69,27 @@ Describe 'examples' {
         $by['orig_ax = 64'].Return | Should -Be 1
     }
 
-    It '07 unwinds out of every vDSO image at every step, and a broken CFA offset fails exactly once' {
-        $rows = Invoke-Example '07-vdso-unwind.ps1'
+    It '07 restarts an interrupted read() through the vDSO''s int $0x80 at landing pad - 2' {
+        $summary, $story = Invoke-Example '07-restart-after-a-signal.ps1'
+        $lp = [Convert]::ToUInt64($summary.LandingPad.Substring(2), 16)
+        # At the exit stop a fast entry's ip is the landing pad; SA_RESTART turns -ERESTARTSYS into ax = orig_ax
+        # (read is 3 on i386) and ip - 2, which the handler's frame saves.
+        $summary.IpAtExitStop | Should -Be $summary.LandingPad
+        $summary.SavedIp | Should -Be ('0x{0:x}' -f ($lp - 2))
+        $summary.SavedAx | Should -Be 3
+        $summary.HandlerRuns | Should -Be 1
+        $summary.ReentryAt | Should -Be ('0x{0:x}' -f ($lp - 2))
+        $summary.ReentryText | Should -Be 'int 0x80'
+        $summary.FirstEntry | Should -Be 'SYSENTER'
+        $summary.LastExit | Should -Be 'IRET'
+        $summary.Return | Should -Be 0               # stdin is empty: read() returns 0 the second time
+        # The far transfers: SYSENTER in, ..., and the restarted call's INT 0x80 from landing pad - 2.
+        $story[0].Text | Should -Match '^SYSENTER'
+        @($story | Where-Object { $_.Text -match '^INT 0x80' -and $_.Symbol -match 'int80_landing_pad' }).Count | Should -Be 1
+    }
+
+    It '08 unwinds out of every vDSO image at every step, and a broken CFA offset fails exactly once' {
+        $rows = Invoke-Example '08-vdso-unwind.ps1'
         $rows.Count | Should -Be 10
         ($rows[0..7] | Where-Object Failed -ne 0) | Should -BeNullOrEmpty
         ($rows | Where-Object Image -eq 'syscall').Steps | Should -Be 8      # push ebp; mov; syscall; mov; mov ss; mov; pop; ret

@@ -1,4 +1,4 @@
-# 07 — Can a debugger unwind out of the vDSO at every instruction?
+# 08 — Can a debugger unwind out of the vDSO at every instruction?
 #
 # The selftest unwind_vdso single-steps syscall(SYS_getpid, 1, 2, 3, 4, 5, 6) through __kernel_vsyscall and, at every
 # trap inside the vDSO, asks the unwinder for the caller's frame: the return address its CALL pushed, and ebx..ebp =
