@@ -185,3 +185,49 @@ public class PtraceSingleStepTests
         Assert.False(m.Task.Exited);
     }
 }
+
+public class PtraceRegressionTests
+{
+    [Fact]
+    public void TracerCanWriteR10ToR15()
+    {
+        var m = new LinuxMachine(new Linux618(), CpuProfile.AmdZen3, 64, 64);
+        m.Tracer.OnStop = s => { if (s.Kind == PtraceStopKind.SyscallExit) { s.Poke("r10", 5); s.Poke("R15", 6); s.Poke("rax", 7); } };
+        var r = m.InvokeSyscall(39);
+        Assert.Equal(5UL, r.After.R10);
+        Assert.Equal(6UL, r.After.R15);
+        Assert.Equal(7, r.Return);
+    }
+
+    [Fact]
+    public void Int80FromA64BitTaskTakesI386Arguments()
+    {
+        var m = new LinuxMachine(new Linux618(), CpuProfile.AmdZen3, 64, 64);
+        var r = m.InvokeSyscall(37, [4242, 0], EntryMethod.Int80);   // i386 kill(getpid(), 0)
+        Assert.Equal(0, r.Return);
+        Assert.Equal(4242UL, r.Before.Bx);
+    }
+
+    [Theory]
+    [InlineData(64)]
+    [InlineData(32)]
+    public void Linux42SingleSteppedSysenterPutsTfBackInsteadOfOopsing(int kbits)
+    {
+        var m = new LinuxMachine(new Linux42(), CpuProfile.IntelSkylake, kbits);
+        ulong handler = m.UserText + 0x100;
+        m.Memory.WriteBytes(handler, [0xC3]);
+        m.SignalState.Actions[Signal.SIGTRAP] = new SignalAction(handler, 0, 0, 0);
+        var code = SyscallTools.Core.Tests.Support.Asm.Build(32, m.UserCodeAddress, a =>
+        {
+            a.pushfd(); a.or(Iced.Intel.AssemblerRegisters.__dword_ptr[Iced.Intel.AssemblerRegisters.esp], 0x100); a.popfd();
+            a.mov(Iced.Intel.AssemblerRegisters.eax, 20);
+            a.call((uint)m.KernelVsyscall);
+            a.pushfd(); a.pop(Iced.Intel.AssemblerRegisters.ebx);
+            a.pushfd(); a.and(Iced.Intel.AssemblerRegisters.__dword_ptr[Iced.Intel.AssemblerRegisters.esp], ~0x100); a.popfd();
+        });
+        var r = m.RunUserCode(code, budget: 200_000);
+        Assert.Null(r.Oops);
+        Assert.Equal("ran to the end of the code", r.Outcome);
+        Assert.NotEqual(0UL, r.After.Bx & 0x100);   // TF survived the call
+    }
+}

@@ -26,11 +26,11 @@
 # * Model gap: after the restarted pause() blocks, the model still runs it through the exit work (a syscall-exit stop
 #   with -ERESTARTNOHAND) before the run stops; the real task sleeps inside pause(). Only the stops up to the
 #   restarted entry are checked.
-# * Model bug: PtraceStop.Peek/Poke (and so Set-PtRegs -R10..-R15) reject r10-r15 ("r10" is normalised like "eax" to
-#   "10"), so the tracers here read and write the 64-bit build's r10/r8/r9 arguments through the stop's pt_regs
-#   (`$_.Regs[name]`) instead, which is what PTRACE_GETREGS/SETREGS see; the setregs-back step skips r10-r15.
-# * Invoke-Syscall puts a 64-bit task's arguments in rdi, rsi, rdx, r10, r8, r9 even with -Via Int80, so the 64-bit
-#   build's int $0x80 is run with Invoke-EmuCode, loading ebx..ebp itself as do_full_int80 does.
+# * The tracers here read and write the 64-bit build's r10/r8/r9 arguments through the stop's pt_regs
+#   (`$_.Regs[name]`), which is what PTRACE_GETREGS/SETREGS see. (Written while Peek/Poke still refused r10-r15 — a
+#   model bug since fixed; see PtraceRegressionTests.TracerCanWriteR10ToR15.)
+# * The 64-bit build's int $0x80 is run with Invoke-EmuCode, loading ebx..ebp itself as do_full_int80 does.
+#   (Invoke-Syscall -Via Int80 now loads the i386 argument registers too; see PtraceRegressionTests.)
 BeforeDiscovery {
     . (Join-Path $PSScriptRoot 'ScenarioHelpers.ps1')
     $script:Cases = @(Get-ScenarioMatrix)

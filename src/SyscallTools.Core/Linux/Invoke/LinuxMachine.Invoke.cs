@@ -53,8 +53,10 @@ public sealed partial class LinuxMachine
         var (code, returnPoint) = BuildCallSite(method, bits);
         Memory.WriteBytes(InvokeCode, code);
 
-        string[] argRegs = bits == 32 ? ["bx", "cx", "dx", "si", "di", "bp"] : ["di", "si", "dx", "r10", "r8", "r9"];
-        ulong ArgOr(int i) => i < args.Count ? (bits == 32 ? (uint)args[i] : args[i]) : Sentinel(argRegs[i], bits);
+        // int $0x80 speaks the i386 ABI even from 64-bit code: arguments in ebx..ebp.
+        bool i386 = bits == 32 || method == EntryMethod.Int80;
+        string[] argRegs = i386 ? ["bx", "cx", "dx", "si", "di", "bp"] : ["di", "si", "dx", "r10", "r8", "r9"];
+        ulong ArgOr(int i) => i < args.Count ? (i386 ? (uint)args[i] : args[i]) : Sentinel(argRegs[i], bits);
         foreach (var r in new[] { "bx", "cx", "dx", "si", "di", "bp", "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15" })
             Cpu[GprOf(r)] = Sentinel(r, bits);
         for (int i = 0; i < 6; i++) Cpu[GprOf(argRegs[i])] = ArgOr(i);

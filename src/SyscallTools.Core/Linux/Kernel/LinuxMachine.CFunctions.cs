@@ -248,14 +248,10 @@ public sealed partial class LinuxMachine
     /// <summary>The entry work itself: the ptrace syscall-entry stop, then the number re-read from orig_ax.</summary>
     private long SyscallTraceEnter(PtRegs regs)
     {
-        if ((Task.Flags & ThreadFlags.SingleStep) != 0)
-        {
-            // "If we stepped into a sysenter/syscall insn, it trapped in kernel mode; do_debug() cleared TF and set
-            // TIF_SINGLESTEP" — put the user's TF back. Nothing here single-steps on a tracer's behalf, so the flag
-            // has done its job (and must not bring TF back on a later call).
-            regs.Flags |= RFlags.TF;
-            Task.Flags &= ~ThreadFlags.SingleStep;
-        }
+        // "If we stepped into a sysenter/syscall insn, it trapped in kernel mode; do_debug() cleared TF and set
+        // TIF_SINGLESTEP" — put the user's TF back. The flag stays set until the exit (where it is also work that
+        // sends the pre-rewrite fast paths to IRET, which restores TF).
+        if ((Task.Flags & ThreadFlags.SingleStep) != 0) regs.Flags |= RFlags.TF;
         if ((Task.Flags & (ThreadFlags.SyscallTrace | ThreadFlags.SyscallEmu)) != 0) Tracer.Stop(Ptrace.PtraceStopKind.SyscallEntry, regs);
         EntryWork?.Invoke(this, regs);
         // PTRACE_SYSEMU: the call is not run.
@@ -289,6 +285,9 @@ public sealed partial class LinuxMachine
             if ((f & (ThreadFlags.Uprobe | ThreadFlags.UserReturnNotify)) != 0) Task.Flags &= ~(ThreadFlags.Uprobe | ThreadFlags.UserReturnNotify);
             if ((f & ThreadFlags.SigPending) != 0) DoSignal(regs);
         }
+        // TIF_SINGLESTEP from a step into SYSENTER has done its job once the call returns: a later call must not
+        // bring TF back (nothing here single-steps on a tracer's behalf through this flag).
+        Task.Flags &= ~ThreadFlags.SingleStep;
         // PTRACE_SINGLESTEP: the kernel sets TF for the tracer (and takes it away when the tracer stops stepping).
         if (Tracer.SingleStep && Tracer.Attached)
         {
@@ -350,8 +349,9 @@ public sealed partial class LinuxMachine
             if (vector == Vector.DB && Stubs.Symbols.TryGetValue(entry, out var start)
                 && Stubs.Symbols.TryGetValue("__end_" + entry, out var end) && regs.Ip >= start && regs.Ip < end)
             {
-                // is_sysenter_singlestep(): TF came in with the user's flags; the entry clears it itself.
-                if (Model.Generation == EntryGeneration.Rewrite)
+                // is_sysenter_singlestep(): TF came in with the user's flags. 6.x lets the entry clear it itself;
+                // v4.x's do_debug() clears TF in the kernel frame and sets TIF_SINGLESTEP so it is put back later.
+                if (Model.Generation != EntryGeneration.Modern)
                 {
                     regs.Flags &= ~RFlags.TF;
                     Task.Flags |= ThreadFlags.SingleStep;

@@ -69,7 +69,8 @@ public sealed class PtraceStop
     private string Normalize(string register)
     {
         string r = register.Trim().ToLowerInvariant();
-        if (r.Length == 3 && (r[0] == 'e' || r[0] == 'r') && r != "r8" && r != "r9") r = r[1..];      // eax/rax → ax
+        // eax/rax → ax (only the legacy names: r10..r15 keep their names).
+        if (r.Length == 3 && (r[0] == 'e' || r[0] == 'r') && r[1..] is "ax" or "bx" or "cx" or "dx" or "si" or "di" or "bp" or "sp" or "ip") r = r[1..];
         if (r is "eflags" or "rflags") r = "flags";
         if (r is "origax" or "orig_eax" or "orig_rax") r = "orig_ax";
         if (!RegisterNames.Contains(r))
