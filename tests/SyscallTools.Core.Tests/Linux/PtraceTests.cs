@@ -135,7 +135,9 @@ public class PtraceTests
         Assert.Equal(new ulong[] { 10, 11, 12, 13, 14, 15 }, seen[0].Args);
         Assert.Equal(seen[0].Args, seen[1].Args);
         Assert.Equal(m.LandingPad, seen[0].Ip);        // a fast entry's ip is already the landing pad at the stop
-        Assert.Equal(4242, r.Return);                  // gettid, run for real the second time
+        // SYSEMU was in effect when the re-issued call entered, so it too is skipped (the tracer dropped SYSEMU only
+        // at its stop): ax keeps the -ENOSYS the int $0x80 entry stored.
+        Assert.Equal(-Errno.ENOSYS, r.Return);
     }
 }
 
@@ -229,5 +231,30 @@ public class PtraceRegressionTests
         Assert.Null(r.Oops);
         Assert.Equal("ran to the end of the code", r.Outcome);
         Assert.NotEqual(0UL, r.After.Bx & 0x100);   // TF survived the call
+    }
+}
+
+public class PtraceEdgeTests
+{
+    [Fact]
+    public void DroppingSysemuAtTheStopStillSkipsThatCall()
+    {
+        // syscall_trace_enter reads the work flags before the stop: SYSEMU seen at entry means this call is skipped.
+        var m = new LinuxMachine(new Linux618(), CpuProfile.AmdZen3, 64, 64);
+        m.Tracer.Sysemu = true;
+        m.Tracer.OnStop = s => { if (s.Kind == PtraceStopKind.SyscallEntry) { m.Tracer.Sysemu = false; s.Poke("ax", 55); } };
+        var r = m.InvokeSyscall(39);
+        Assert.Equal(55, r.Return);
+    }
+
+    [Fact]
+    public void ABlockedCallHasNoExitStop()
+    {
+        var m = new LinuxMachine(new Linux618(), CpuProfile.AmdZen3);
+        var kinds = new List<PtraceStopKind>();
+        m.Tracer.OnStop = s => kinds.Add(s.Kind);
+        var r = m.InvokeSyscall(29);                      // pause() with nothing pending: sleeps forever
+        Assert.False(r.Completed);
+        Assert.Equal([PtraceStopKind.SyscallEntry], kinds);
     }
 }

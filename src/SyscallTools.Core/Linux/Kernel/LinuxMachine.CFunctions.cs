@@ -155,6 +155,7 @@ public sealed partial class LinuxMachine
         int n = (int)SyscallEnterFromUserMode(regs, (int)nr);
         if ((uint)n < 463) regs.Ax = (ulong)Dispatch(SyscallAbi.X86_64, n, regs);
         else if (n != -1) regs.Ax = unchecked((ulong)-Errno.ENOSYS);
+        if (Current.Blocked is not null) return false;   // the task sleeps inside the call: no exit yet
         ExitToUserMode(regs);
         return RecordExit(regs, slowPath: true).Fast;
     }
@@ -180,6 +181,7 @@ public sealed partial class LinuxMachine
         regs.Bp = ebp;
         nr = (int)SyscallEnterFromUserMode(regs, nr);
         DoSyscall32IrqsOn(regs, nr);
+        if (Current.Blocked is not null) return false;
         ExitToUserMode(regs);
         return RecordExit(regs, slowPath: true).Fast;
     }
@@ -194,6 +196,7 @@ public sealed partial class LinuxMachine
         Task.TsCompat = KernelBits == 64;
         int nr = (int)SyscallEnterFromUserMode(regs, (int)regs.OrigAx);
         DoSyscall32IrqsOn(regs, nr);
+        if (Current.Blocked is not null) return;
         ExitToUserMode(regs);
         RecordExit(regs, slowPath: true);
     }
@@ -206,6 +209,7 @@ public sealed partial class LinuxMachine
         int nr = (int)(uint)regs.OrigAx;
         if ((Task.Flags & ThreadFlags.WorkSyscallEntry) != 0) nr = (int)(uint)SyscallTraceEnter(regs);
         DoSyscall32IrqsOn(regs, nr);
+        if (Current.Blocked is not null) return;
         ExitToUserMode(regs);
         RecordExit(regs, slowPath: true);
     }
@@ -252,10 +256,12 @@ public sealed partial class LinuxMachine
         // TIF_SINGLESTEP" — put the user's TF back. The flag stays set until the exit (where it is also work that
         // sends the pre-rewrite fast paths to IRET, which restores TF).
         if ((Task.Flags & ThreadFlags.SingleStep) != 0) regs.Flags |= RFlags.TF;
+        // The work flags are read once, before the stop: a tracer that drops SYSEMU at this stop still gets it skipped.
+        bool emulate = (Task.Flags & ThreadFlags.SyscallEmu) != 0;
         if ((Task.Flags & (ThreadFlags.SyscallTrace | ThreadFlags.SyscallEmu)) != 0) Tracer.Stop(Ptrace.PtraceStopKind.SyscallEntry, regs);
         EntryWork?.Invoke(this, regs);
         // PTRACE_SYSEMU: the call is not run.
-        if ((Task.Flags & ThreadFlags.SyscallEmu) != 0) return -1;
+        if (emulate) return -1;
         return KernelBits == 64 && Task.Bitness == 64 ? (long)regs.OrigAx : (int)regs.OrigAx;
     }
 
