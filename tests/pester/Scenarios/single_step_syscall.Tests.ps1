@@ -74,8 +74,6 @@ Describe 'single_step_syscall' {
         BeforeAll {
             $case = @{ Kernel = $Kernel; Vendor = $Vendor; KernelBits = $KernelBits; Bitness = $Bitness }
             $fast = if ($Bitness -eq 64) { 'mov eax, 39', 'syscall' } else { 'mov eax, 20', "call {0}" }
-            $sysenterGap = $false
-            $gapReason = 'model bug: linux-4.2 ignores the kernel-mode #DB in the SYSENTER entry without setting TIF_SINGLESTEP and clearing TF (oops on a 64-bit kernel, TF lost through SYSEXIT on a 32-bit one)'
         }
 
         It '[RUN] Set TF and check nop: [OK] Survived with TF set' {
@@ -97,7 +95,6 @@ Describe 'single_step_syscall' {
         }
 
         It '[RUN] Set TF and check a fast syscall: [OK] Survived with TF set' {
-            if ($sysenterGap) { Set-ItResult -Skipped -Because $gapReason; return }
             $cpu = New-SteppingCpu $case
             $out = Invoke-Stepped $cpu ($fast -replace '\{0\}', $cpu.Machine.KernelVsyscall) -Tf
             Assert-SurvivedWithTf $out
@@ -107,9 +104,7 @@ Describe 'single_step_syscall' {
         It '[RUN] Fast syscall with TF cleared: [OK] Nothing unexpected happened' {
             $cpu = New-SteppingCpu $case
             # First a stepped fast syscall (as in the selftest), then one without TF on the same task.
-            if (-not $sysenterGap) {
-                $null = Invoke-Stepped $cpu ($fast -replace '\{0\}', $cpu.Machine.KernelVsyscall) -Tf
-            }
+            $null = Invoke-Stepped $cpu ($fast -replace '\{0\}', $cpu.Machine.KernelVsyscall) -Tf
             $cpu.Machine.Memory.WriteUInt32($cpu.Machine.UserDataArea + 0x200, 0)
             $out = Invoke-Stepped $cpu ($fast -replace '\{0\}', $cpu.Machine.KernelVsyscall)
             $out.Run.Outcome | Should -Be 'ran to the end of the code'
@@ -118,7 +113,6 @@ Describe 'single_step_syscall' {
         }
 
         It '[RUN] Set TF and check SYSENTER: the signal''s frame still has TF' {
-            if ($sysenterGap) { Set-ItResult -Skipped -Because $gapReason; return }
             $cpu = New-SteppingCpu $case
             $asm = if ($Bitness -eq 64) { 'pushfq', 'or qword ptr [rsp], 0x100', 'popfq', 'mov eax, 39', 'xor ebp, ebp', 'sysenter' }
                    else { 'pushfd', 'or dword ptr [esp], 0x100', 'popfd', 'mov eax, 20', 'xor ebp, ebp', 'sysenter' }

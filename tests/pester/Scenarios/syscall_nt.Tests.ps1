@@ -62,10 +62,6 @@ Describe 'syscall_nt' {
         }
 
         It '[RUN] Set NT|TF and issue a syscall: [OK] The syscall worked and flags are still set' {
-            if ($Kernel -eq 'linux-4.2' -and $KernelBits -eq 32) {
-                Set-ItResult -Skipped -Because 'model gap: linux-4.2 32-bit SYSENTER ignores the kernel-mode #DB without setting TIF_SINGLESTEP, so TF and NT are lost through SYSEXIT (the real 4.2 exits with IRET)'
-                return
-            }
             $cpu = New-EmuCpu -Vendor $Vendor -Kernel $Kernel -KernelBits $KernelBits -Bitness $Bitness
             $handler = $cpu.Machine.UserText + 0x100
             $null = Write-UserCode $cpu $handler 'ret'            # static void sigtrap(...) { }
