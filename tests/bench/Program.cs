@@ -37,8 +37,8 @@ public static class Program
             Console.WriteLine($"| {name} | {median.Instructions:N0} | {median.Seconds:F3} | {median.Instructions / median.Seconds / 1e6:F1} | {runs[0].Instructions / runs[0].Seconds / 1e6:F1} |");
         }
         Console.WriteLine();
-        Console.WriteLine("| modelled round trip | instructions per call (user + kernel) | ns per call, wall (median of 5) | ns per call, CPU time (median of 5) | calls/s |");
-        Console.WriteLine("|---|---:|---:|---:|---:|");
+        Console.WriteLine("| modelled round trip | instructions per call (user + kernel) | ns per call, wall (median of 5) | ns per call, CPU time (median of 5) | calls/s | bytes allocated per call |");
+        Console.WriteLine("|---|---:|---:|---:|---:|---:|");
         foreach (var (name, model, vendor, via) in new (string, KernelModel, CpuProfile, string)[]
         {
             ("getpid via the vDSO, AMD, linux-6.18", new Linux618(), CpuProfile.AmdZen3, "vdso"),
@@ -52,7 +52,7 @@ public static class Program
             var runs = Enumerable.Range(0, 5).Select(_ => RoundTrip(model, vendor, via, calls)).ToArray();
             var med = runs.OrderBy(r => r.Seconds).ElementAt(2);
             var cpu = runs.OrderBy(r => r.CpuSeconds).ElementAt(2);
-            Console.WriteLine($"| {name} | {med.InstructionsPerCall:F1} | {med.Seconds / calls * 1e9:F0} | {cpu.CpuSeconds / calls * 1e9:F0} | {calls / med.Seconds:N0} |");
+            Console.WriteLine($"| {name} | {med.InstructionsPerCall:F1} | {med.Seconds / calls * 1e9:F0} | {cpu.CpuSeconds / calls * 1e9:F0} | {calls / med.Seconds:N0} | {med.BytesPerCall:F0} |");
         }
         return 0;
     }
@@ -62,7 +62,7 @@ public static class Program
     /// the cost of the modelled round trip through entry stubs, C functions and the exit instruction.
     /// </summary>
     /// <remarks>CPU time is reported beside wall time: on a shared machine it is the steadier of the two.</remarks>
-    public static (double Seconds, double CpuSeconds, double InstructionsPerCall) RoundTrip(KernelModel model, CpuProfile profile, string via, long calls)
+    public static (double Seconds, double CpuSeconds, double InstructionsPerCall, double BytesPerCall) RoundTrip(KernelModel model, CpuProfile profile, string via, long calls)
     {
         var m = new LinuxMachine(model, profile);
         var a = new Assembler(32);
@@ -87,14 +87,16 @@ public static class Program
         ulong before = m.Cpu.InstructionsRetired;
         var proc = Process.GetCurrentProcess();
         var cpu0 = proc.TotalProcessorTime;
+        long alloc0 = GC.GetAllocatedBytesForCurrentThread();
         var sw = Stopwatch.StartNew();
         var r = m.Cpu.Run(calls * 1000);
         sw.Stop();
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - alloc0;
         proc.Refresh();
         var cpuTime = proc.TotalProcessorTime - cpu0;
         if (r.Reason != StopReason.Stopped || m.Cpu.Rip != end || (uint)m.Cpu[Gpr.Rax] != 4242)
             throw new InvalidOperationException($"round-trip loop did not complete: {r}");
-        return (sw.Elapsed.TotalSeconds, cpuTime.TotalSeconds, (double)(m.Cpu.InstructionsRetired - before) / calls);
+        return (sw.Elapsed.TotalSeconds, cpuTime.TotalSeconds, (double)(m.Cpu.InstructionsRetired - before) / calls, (double)allocated / calls);
     }
 
     private sealed class ListWriter : CodeWriter
