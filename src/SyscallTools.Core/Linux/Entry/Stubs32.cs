@@ -2,6 +2,7 @@ using Iced.Intel;
 using SyscallTools.Core.Cpu;
 using SyscallTools.Core.Linux.Boot;
 using SyscallTools.Core.Linux.Models;
+using SyscallTools.Core.Linux.Syscalls;
 using static Iced.Intel.AssemblerRegisters;
 
 namespace SyscallTools.Core.Linux.Entry;
@@ -18,7 +19,6 @@ internal sealed class Stubs32
     private readonly KernelLayout _layout;
     private readonly EntryGeneration _gen;
     private readonly Func<string, ulong> _fn;
-    private const int ENOSYS = 38;
 
     private Stubs32(KernelLayout layout, EntryGeneration gen, Func<string, ulong> fn)
     {
@@ -45,7 +45,7 @@ internal sealed class Stubs32
     private void SaveAll(bool axIsEnosys)
     {
         _a.push(gs); _a.push(fs); _a.push(es); _a.push(ds);
-        if (axIsEnosys) _a.push(-ENOSYS); else _a.push(eax);
+        if (axIsEnosys) _a.push(-Errno.ENOSYS); else _a.push(eax);
         _a.push(ebp); _a.push(edi); _a.push(esi); _a.push(edx); _a.push(ecx); _a.push(ebx);
         _a.mov(edx, (uint)Selectors.X86.UserDs);
         _a.mov(ds, dx);
@@ -93,7 +93,7 @@ internal sealed class Stubs32
             _a.test(TiFlags, (int)ThreadFlags.WorkSyscallEntry);
             _a.jnz(_s.L("sysenter_tracesys"));
             _s.Here("sysenter_do_call");
-            _a.cmp(eax, 463);
+            _a.cmp(eax, SyscallTable.NrSyscalls);
             _a.jae(_s.L("sysenter_badsys"));
             _a.call(__dword_ptr[eax * 4 + (long)_layout.SysCallTable]);
             _a.mov(__dword_ptr[esp + Regs32.EAX], eax);
@@ -168,7 +168,7 @@ internal sealed class Stubs32
             _a.test(TiFlags, (int)ThreadFlags.WorkSyscallEntry);
             _a.jnz(_s.L("syscall_trace_entry"));
             _s.Here("syscall_call");
-            _a.cmp(eax, 463);
+            _a.cmp(eax, SyscallTable.NrSyscalls);
             _a.jae(_s.L("syscall_exit"));
             _a.call(__dword_ptr[eax * 4 + (long)_layout.SysCallTable]);
             _a.mov(__dword_ptr[esp + Regs32.EAX], eax);
@@ -201,7 +201,7 @@ internal sealed class Stubs32
     private void EmitException(int vector)
     {
         _s.Here($"asm_exc_{vector}");
-        if (!Stubs64.HasErrorCode(vector)) _a.push(-1);
+        if (!Vector.HasErrorCode(vector)) _a.push(-1);
         SaveAll(axIsEnosys: false);
         _a.cld();
         _a.mov(eax, esp);

@@ -2,6 +2,7 @@ using Iced.Intel;
 using SyscallTools.Core.Cpu;
 using SyscallTools.Core.Linux.Boot;
 using SyscallTools.Core.Linux.Models;
+using SyscallTools.Core.Linux.Syscalls;
 using static Iced.Intel.AssemblerRegisters;
 
 namespace SyscallTools.Core.Linux.Entry;
@@ -19,7 +20,6 @@ internal sealed class Stubs64
     private readonly KernelLayout _layout;
     private readonly EntryGeneration _gen;
     private readonly Func<string, ulong> _fn;
-    private const int ENOSYS = 38;
 
     private Stubs64(KernelLayout layout, EntryGeneration gen, Func<string, ulong> fn)
     {
@@ -28,9 +28,6 @@ internal sealed class Stubs64
         _gen = gen;
         _fn = fn;
     }
-
-    /// <summary>Exceptions with an error code pushed by the CPU.</summary>
-    internal static bool HasErrorCode(int v) => v is 8 or 10 or 11 or 12 or 13 or 14 or 17 or 21;
 
     public static StubImage Build(KernelLayout layout, EntryGeneration gen, Func<string, ulong> fn)
     {
@@ -55,7 +52,7 @@ internal sealed class Stubs64
         _a.push(rsi);
         _a.push(rdx);
         _a.push(cxFromRbp ? rbp : rcx);
-        if (axIsEnosys) _a.push(-ENOSYS); else _a.push(rax);
+        if (axIsEnosys) _a.push(-Errno.ENOSYS); else _a.push(rax);
         if (zeroR8ToR11)
         {
             // v4.4 compat entries store zeros here: 32-bit callers cannot see r8-r11, and they must not leak.
@@ -112,13 +109,13 @@ internal sealed class Stubs64
         }
 
         // v4.2/v4.4: a partial frame (callee-saved registers not stored) and the table call in asm.
-        _a.push(rdi); _a.push(rsi); _a.push(rdx); _a.push(rcx); _a.push(-ENOSYS);
+        _a.push(rdi); _a.push(rsi); _a.push(rdx); _a.push(rcx); _a.push(-Errno.ENOSYS);
         _a.push(r8); _a.push(r9); _a.push(r10); _a.push(r11);
         _a.sub(rsp, 6 * 8);
         _a.test(TiFlags, (int)ThreadFlags.WorkSyscallEntry);
         _a.jnz(_s.L("tracesys"));
         _s.Here("entry_SYSCALL_64_fastpath");
-        _a.cmp(rax, SyscallCount - 1);
+        _a.cmp(rax, SyscallTable.NrSyscalls - 1);
         _a.ja(_s.L("fastpath_done"));
         _a.mov(rcx, r10);
         _a.call(__qword_ptr[rax * 8 + (long)_layout.SysCallTable]);
@@ -145,7 +142,7 @@ internal sealed class Stubs64
         _a.mov(r10, __qword_ptr[rsp + Regs64.R10]);
         _a.mov(r8, __qword_ptr[rsp + Regs64.R8]);
         _a.mov(r9, __qword_ptr[rsp + Regs64.R9]);
-        _a.cmp(rax, SyscallCount - 1);
+        _a.cmp(rax, SyscallTable.NrSyscalls - 1);
         _a.ja(_s.L("int_ret_from_sys_call"));
         _a.mov(rcx, r10);
         _a.call(__qword_ptr[rax * 8 + (long)_layout.SysCallTable]);
@@ -176,8 +173,6 @@ internal sealed class Stubs64
         _a.mov(__qword_ptr[rsp + Regs64.RAX], rax);
         _a.jmp(_s.L("int_ret_from_sys_call"));
     }
-
-    private const int SyscallCount = 463;
 
     private void SaveExtraRegs()
     {
@@ -302,7 +297,7 @@ internal sealed class Stubs64
     /// <summary>The v4.2 partial frame: di si dx cx ax=-ENOSYS, and room for the rest (not saved).</summary>
     private void OldCompatFrame(bool cxFromRbp)
     {
-        _a.push(rdi); _a.push(rsi); _a.push(rdx); _a.push(cxFromRbp ? rbp : rcx); _a.push(-ENOSYS);
+        _a.push(rdi); _a.push(rsi); _a.push(rdx); _a.push(cxFromRbp ? rbp : rcx); _a.push(-Errno.ENOSYS);
         _a.sub(rsp, 10 * 8);
         _a.cld();
     }
@@ -320,7 +315,7 @@ internal sealed class Stubs64
         _a.mov(esi, __dword_ptr[rsp + Regs64.RCX]);
         _a.mov(ecx, __dword_ptr[rsp + Regs64.RSI]);
         _a.mov(edx, edx);
-        _a.cmp(rax, Ia32SyscallCount - 1);
+        _a.cmp(rax, SyscallTable.NrSyscalls - 1);
         _a.ja(_s.L($"{prefix}_badsys"));
         _a.call(__qword_ptr[rax * 8 + (long)_layout.Ia32SysCallTable]);
         _a.mov(__qword_ptr[rsp + Regs64.RAX], rax);
@@ -364,8 +359,6 @@ internal sealed class Stubs64
         _a.jmp(_s.L("swapgs_restore_regs_and_return_to_usermode"));
     }
 
-    private const int Ia32SyscallCount = 463;
-
     // ---------------------------------------------------------------- INT 0x80
     private void EmitInt80()
     {
@@ -388,7 +381,7 @@ internal sealed class Stubs64
         if (_gen == EntryGeneration.PreRewrite)
         {
             // v4.2: dispatch in asm through the ia32 table; r8-r11 stored as zeros; always IRET.
-            _a.push(rdi); _a.push(rsi); _a.push(rdx); _a.push(rcx); _a.push(-ENOSYS);
+            _a.push(rdi); _a.push(rsi); _a.push(rdx); _a.push(rcx); _a.push(-Errno.ENOSYS);
             for (int i = 0; i < 4; i++) _a.push(0);
             _a.push(rbx); _a.push(rbp); _a.push(r12); _a.push(r13); _a.push(r14); _a.push(r15);
             _a.cld();
@@ -397,7 +390,7 @@ internal sealed class Stubs64
             _s.Here("ia32_do_call");
             _a.mov(r9d, ebp); _a.mov(r8d, edi); _a.mov(edi, ebx);
             _a.mov(esi, __dword_ptr[rsp + Regs64.RCX]); _a.mov(ecx, __dword_ptr[rsp + Regs64.RSI]); _a.mov(edx, edx);
-            _a.cmp(rax, Ia32SyscallCount - 1);
+            _a.cmp(rax, SyscallTable.NrSyscalls - 1);
             _a.ja(_s.L("ia32_int80_done"));
             _a.call(__qword_ptr[rax * 8 + (long)_layout.Ia32SysCallTable]);
             _a.mov(__qword_ptr[rsp + Regs64.RAX], rax);
@@ -470,7 +463,7 @@ internal sealed class Stubs64
     private void EmitException(int vector)
     {
         _s.Here($"asm_exc_{vector}");
-        if (!HasErrorCode(vector)) _a.push(-1);
+        if (!Vector.HasErrorCode(vector)) _a.push(-1);
         // error_entry: SWAPGS only when the exception came from user mode.
         _a.test(__byte_ptr[rsp + (Regs64.CS - Regs64.ORIG_RAX)], 3);
         _a.jz(_s.L($"asm_exc_{vector}_kernel"));

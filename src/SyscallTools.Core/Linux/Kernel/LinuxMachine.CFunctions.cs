@@ -125,7 +125,7 @@ public sealed partial class LinuxMachine
         void Fill(ulong table, SyscallAbi abi)
         {
             string prefix = abi == SyscallAbi.X86_64 ? "__x64_sys_" : "__ia32_sys_";
-            for (int nr = 0; nr < 463; nr++)
+            for (int nr = 0; nr < SyscallTable.NrSyscalls; nr++)
             {
                 var row = SyscallTable.For(abi).ByNumber(nr);
                 ulong fn = Function(row is null ? "sys_ni_syscall" : prefix + row.Name);
@@ -153,11 +153,9 @@ public sealed partial class LinuxMachine
         Current.Entry = EntryKind.Syscall64;
         // do_syscall_64(regs, int nr): the asm passed EAX sign-extended, so RAX[63:32] never matters.
         int n = (int)SyscallEnterFromUserMode(regs, (int)nr);
-        if ((uint)n < 463) regs.Ax = (ulong)Dispatch(SyscallAbi.X86_64, n, regs);
+        if ((uint)n < SyscallTable.NrSyscalls) regs.Ax = (ulong)Dispatch(SyscallAbi.X86_64, n, regs);
         else if (n != -1) regs.Ax = unchecked((ulong)-Errno.ENOSYS);
-        if (Current.Blocked is not null) return false;   // the task sleeps inside the call: no exit yet
-        ExitToUserMode(regs);
-        return RecordExit(regs, slowPath: true).Fast;
+        return SyscallExitToUserMode(regs);
     }
 
     /// <summary>do_fast_syscall_32: the common path of both fast 32-bit entries.</summary>
@@ -174,16 +172,13 @@ public sealed partial class LinuxMachine
         {
             Current.ArgFetchFailed = true;
             regs.Ax = unchecked((ulong)-Errno.EFAULT);
-            ExitToUserMode(regs);
-            RecordExit(regs, slowPath: true);
+            SyscallExitToUserMode(regs);
             return false;
         }
         regs.Bp = ebp;
         nr = (int)SyscallEnterFromUserMode(regs, nr);
         DoSyscall32IrqsOn(regs, nr);
-        if (Current.Blocked is not null) return false;
-        ExitToUserMode(regs);
-        return RecordExit(regs, slowPath: true).Fast;
+        return SyscallExitToUserMode(regs);
     }
 
     /// <summary>do_int80_emulation (6.7+): orig_ax from ax, ax = -ENOSYS, then the 32-bit dispatch; always IRET.</summary>
@@ -196,9 +191,7 @@ public sealed partial class LinuxMachine
         Task.TsCompat = KernelBits == 64;
         int nr = (int)SyscallEnterFromUserMode(regs, (int)regs.OrigAx);
         DoSyscall32IrqsOn(regs, nr);
-        if (Current.Blocked is not null) return;
-        ExitToUserMode(regs);
-        RecordExit(regs, slowPath: true);
+        SyscallExitToUserMode(regs);
     }
 
     /// <summary>do_syscall_32_irqs_off (v4.4) / do_int80_syscall_32: the INT 0x80 entry's C side; always IRET.</summary>
@@ -209,15 +202,24 @@ public sealed partial class LinuxMachine
         int nr = (int)(uint)regs.OrigAx;
         if ((Task.Flags & ThreadFlags.WorkSyscallEntry) != 0) nr = (int)(uint)SyscallTraceEnter(regs);
         DoSyscall32IrqsOn(regs, nr);
-        if (Current.Blocked is not null) return;
+        SyscallExitToUserMode(regs);
+    }
+
+    /// <summary>
+    /// syscall_exit_to_user_mode and the exit policy, shared by every C entry: true when the policy allows the fast
+    /// exit. A call that blocked (the task sleeps inside it) has no exit yet: no exit work, no exit stop, no decision.
+    /// </summary>
+    private bool SyscallExitToUserMode(PtRegs regs)
+    {
+        if (Current.Blocked is not null) return false;
         ExitToUserMode(regs);
-        RecordExit(regs, slowPath: true);
+        return RecordExit(regs, slowPath: true).Fast;
     }
 
     /// <summary>do_syscall_32_irqs_on: (unsigned)nr below IA32_NR_syscalls dispatches with the six 32-bit arguments zero-extended.</summary>
     private void DoSyscall32IrqsOn(PtRegs regs, int nr)
     {
-        if ((uint)nr < 463) regs.Ax = (ulong)Dispatch(SyscallAbi.I386, nr, regs);
+        if ((uint)nr < SyscallTable.NrSyscalls) regs.Ax = (ulong)Dispatch(SyscallAbi.I386, nr, regs);
         else if (nr != -1) regs.Ax = unchecked((ulong)-Errno.ENOSYS);
     }
 

@@ -22,8 +22,14 @@ public sealed class SyscallTable
     public SyscallAbi Abi { get; }
     public IReadOnlyList<SyscallRow> Rows { get; }
 
+    /// <summary>
+    /// NR_syscalls / IA32_NR_syscalls: one length for every modelled generation and both ABIs (real kernels differ,
+    /// but a number with no row returns -ENOSYS either way; only which branch the entry takes depends on it).
+    /// </summary>
+    public const int NrSyscalls = 463;
+
     /// <summary>NR_syscalls: numbers at or above it are out of range.</summary>
-    public int Count => Abi == SyscallAbi.I386 ? 463 : 463;
+    public int Count => NrSyscalls;
 
     public SyscallRow? ByNumber(long nr) => nr >= 0 && nr < _byNumber.Length ? _byNumber[nr] : null;
     public SyscallRow? ByName(string name) => _byName.GetValueOrDefault(name);
