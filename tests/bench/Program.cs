@@ -14,6 +14,14 @@ public static class Program
 {
     public static int Main(string[] args)
     {
+        // "once <calls>": one AMD linux-6.18 vDSO round-trip run and nothing else — for instruction-counting
+        // profilers (valgrind --tool=callgrind), whose counts, unlike times, do not depend on the machine's load.
+        if (args.Length > 1 && args[0] == "once" && long.TryParse(args[1], out var onceCalls))
+        {
+            var once = RoundTrip(new Linux618(), CpuProfile.AmdZen3, "vdso", onceCalls);
+            Console.WriteLine($"{onceCalls} calls, {once.InstructionsPerCall:F1} emulated instructions per call, {once.BytesPerCall:F0} bytes allocated per call");
+            return 0;
+        }
         long iterations = args.Length > 0 && long.TryParse(args[0], out var n) ? n : 50_000_000;
         // "roundtrip" as the second argument runs only the system-call round trips (for profiling).
         bool onlyRoundTrips = args.Length > 1 && args[1] == "roundtrip";

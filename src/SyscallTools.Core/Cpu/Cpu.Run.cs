@@ -64,8 +64,7 @@ public sealed partial class Cpu
                     ulong before = InstructionsRetired + NativeCalls;
                     try { RunFast(block, maxInstructions - executed); }
                     finally { executed += (long)(InstructionsRetired + NativeCalls - before); }
-                    current = _current;
-                    _current = null;
+                    _currentIndex = -1;
                 }
                 else
                 {
@@ -88,8 +87,8 @@ public sealed partial class Cpu
             }
             catch (CpuFaultException e)
             {
-                current ??= _current;
-                _current = null;
+                current ??= CurrentFastOp();
+                _currentIndex = -1;
                 var fault = e.Fault with { Rip = current?.Ip ?? Rip, Cpl = Cpl };
                 if (current is not null) Rip = current.Ip;
                 LastFault = fault;
@@ -108,12 +107,17 @@ public sealed partial class Cpu
 
     internal bool _halted;
 
-    /// <summary>The instruction the fast path is executing, so a fault can be pinned on it.</summary>
-    private Op? _current;
+    /// <summary>
+    /// Where in <see cref="_running"/> the fast path is, so a fault can be pinned on its instruction (-1: between
+    /// blocks). An index, not the Op itself: a reference store per instruction costs a GC write barrier.
+    /// </summary>
+    private int _currentIndex = -1;
+
+    private Op? CurrentFastOp() => _currentIndex >= 0 && _running is { } b && _currentIndex < b.Ops.Length ? b.Ops[_currentIndex] : null;
 
     /// <summary>
     /// The hot loop: executes blocks back to back while nothing asks for attention (a flag change, a native
-    /// function, a stop address, HLT, the budget). Faults propagate to <see cref="Run"/> with <see cref="_current"/> set.
+    /// function, a stop address, HLT, the budget). Faults propagate to <see cref="Run"/> with <see cref="_currentIndex"/> set.
     /// </summary>
     private void RunFast(Block block, long room)
     {
@@ -128,7 +132,7 @@ public sealed partial class Cpu
             for (int k = 0; k < limit; k++)
             {
                 var op = ops[k];
-                _current = op;
+                _currentIndex = k;
                 Rip = op.Next;
                 op.Run(this, op);
                 InstructionsRetired++;
@@ -139,7 +143,7 @@ public sealed partial class Cpu
             // between instructions; otherwise carry on with the next block, which GetBlock re-validates.
             if (BreakBlock && ((FlagsRest & (RFlags.TF | RFlags.RF)) != 0 || Shadow != 0 || Observer is not null)) return;
             // A fetch fault on the next block belongs to its address, not to the branch that led there.
-            _current = null;
+            _currentIndex = -1;
             block = GetBlock(Rip);
             // Native functions run right here (no observer is attached on this path, so there is no event to send).
             while (block.Native is { } native && !block.IsStop)

@@ -76,6 +76,9 @@ public sealed class PtRegs
     }
 
     // The named accessors go straight to their offsets: the exit policies read them on every system call.
+    /// <summary>The structure's bytes as they are on the kernel stack (false when the stack is not mapped).</summary>
+    internal bool TryCopyBytes(Span<byte> into) => _memory.TryReadBytes(Address, into[..(KernelBits == 64 ? Size64 : Size32)]);
+
     private ulong Read(int off64, int off32) => KernelBits == 64 ? _memory.ReadUInt64(Address + (ulong)off64) : _memory.ReadUInt32(Address + (ulong)off32);
     private void Write(int off64, int off32, ulong v)
     {

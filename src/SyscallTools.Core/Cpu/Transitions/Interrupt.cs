@@ -114,8 +114,8 @@ public sealed partial class Cpu
         {
             // 64-bit delivery: always push SS:RSP; a new stack from TSS.RSPn or the IST; RSP aligned to 16.
             ulong newSp;
-            if (ist != 0) newSp = ReadTss64(0x24 + (ist - 1) * 8, $"IST{ist}");
-            else if (privilegeChange) newSp = ReadTss64(4 + newCpl * 8, $"RSP{newCpl}");
+            if (ist != 0) newSp = ReadTss64(0x24 + (ist - 1) * 8, "IST", ist);
+            else if (privilegeChange) newSp = ReadTss64(4 + newCpl * 8, "RSP", newCpl);
             else newSp = oldSp;
             newSp &= ~0xFUL;
             if (!IsCanonical(newSp)) throw CpuFaultException.Ss(ext, $"interrupt stack 0x{newSp:x} is not canonical");
@@ -141,8 +141,8 @@ public sealed partial class Cpu
             if (privilegeChange)
             {
                 // 32-bit TSS: ESPn at 4 + 8n, SSn at 8 + 8n.
-                newEsp = (uint)ReadTss(4 + newCpl * 8, 4, "ESP" + newCpl);
-                ushort ssSel = (ushort)ReadTss(8 + newCpl * 8, 2, "SS" + newCpl);
+                newEsp = (uint)ReadTss(4 + newCpl * 8, 4, "ESP", newCpl);
+                ushort ssSel = (ushort)ReadTss(8 + newCpl * 8, 2, "SS", newCpl);
                 if ((ssSel & ~3) == 0) throw CpuFaultException.Ts(ext, "TSS stack selector is null");
                 var d = ParseDescriptor(ssSel, ReadDescriptor(ssSel, ext));
                 if ((ssSel & 3) != newCpl || d.Dpl != newCpl || !d.IsWritableData)
@@ -184,17 +184,18 @@ public sealed partial class Cpu
         }
     }
 
-    private ulong ReadTss64(int offset, string what)
+    // The field is named by a prefix and a number (RSP0, IST1…) so that the name is only formatted on the fault path.
+    private ulong ReadTss64(int offset, string what, int n)
     {
         if (Tr.Unusable || Tr.Selector == 0 || (ulong)offset + 7 > Tr.Limit)
-            throw CpuFaultException.Ts((uint)(Tr.Selector & ~3) | 1, $"TSS has no {what} (TR limit 0x{Tr.Limit:x})");
+            throw CpuFaultException.Ts((uint)(Tr.Selector & ~3) | 1, $"TSS has no {what}{n} (TR limit 0x{Tr.Limit:x})");
         return ReadSys(Tr.Base + (ulong)offset, 8);
     }
 
-    private ulong ReadTss(int offset, int size, string what)
+    private ulong ReadTss(int offset, int size, string what, int n = -1)
     {
         if (Tr.Unusable || Tr.Selector == 0 || (ulong)(offset + size - 1) > Tr.Limit)
-            throw CpuFaultException.Ts((uint)(Tr.Selector & ~3) | 1, $"TSS has no {what} (TR limit 0x{Tr.Limit:x})");
+            throw CpuFaultException.Ts((uint)(Tr.Selector & ~3) | 1, $"TSS has no {what}{(n >= 0 ? n.ToString() : "")} (TR limit 0x{Tr.Limit:x})");
         return ReadSys(Tr.Base + (ulong)offset, size);
     }
 

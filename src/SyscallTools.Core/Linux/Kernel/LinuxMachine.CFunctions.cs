@@ -60,6 +60,7 @@ public sealed partial class LinuxMachine
     }
 
     private PtRegs? _ptRegsCache;
+    private readonly ExitMemo _exitMemo = new();
     private bool _hasSep;
 
     /// <summary>The pt_regs at an address; the one at the top of the kernel stack is made once.</summary>
@@ -107,10 +108,11 @@ public sealed partial class LinuxMachine
                 string prefix = abi == SyscallAbi.X86_64 ? "__x64_sys_" : "__ia32_sys_";
                 BindC(prefix + row.Name, () =>
                 {
-                    var args = new ulong[6];
+                    var ctx = ContextFor(abi, r.Number, PtRegs);
+                    var args = ctx.ArgBuffer;
                     for (int i = 0; i < 6; i++) args[i] = KernelBits == 64 ? Arg(i) : StackArg(i);
                     if (abi == SyscallAbi.I386) for (int i = 0; i < 6; i++) args[i] = (uint)args[i];
-                    return (ulong)RunHandler(r, abi, args, PtRegs);
+                    return (ulong)RunHandler(r, ctx);
                 });
             }
         }
@@ -229,16 +231,35 @@ public sealed partial class LinuxMachine
         Current.Number = nr;
         var row = SyscallTable.For(abi).ByNumber(nr);
         if (row is null) return -Errno.ENOSYS;
-        ulong[] args = abi == SyscallAbi.I386
-            ? [(uint)regs.Bx, (uint)regs.Cx, (uint)regs.Dx, (uint)regs.Si, (uint)regs.Di, (uint)regs.Bp]
-            : [regs.Di, regs.Si, regs.Dx, regs.R10, regs.R8, regs.R9];
-        return RunHandler(row, abi, args, regs);
+        var ctx = ContextFor(abi, row.Number, regs);
+        var args = ctx.ArgBuffer;
+        if (abi == SyscallAbi.I386)
+            (args[0], args[1], args[2], args[3], args[4], args[5]) = ((uint)regs.Bx, (uint)regs.Cx, (uint)regs.Dx, (uint)regs.Si, (uint)regs.Di, (uint)regs.Bp);
+        else
+            (args[0], args[1], args[2], args[3], args[4], args[5]) = (regs.Di, regs.Si, regs.Dx, regs.R10, regs.R8, regs.R9);
+        return RunHandler(row, ctx);
     }
 
-    private long RunHandler(SyscallRow row, SyscallAbi abi, ulong[] args, PtRegs regs)
+    private SyscallContext? _idleContext;
+
+    /// <summary>
+    /// The context for a handler: the machine's one re-used context (no allocation per system call), or a fresh one
+    /// while it is lent out — a handler that runs another (restart_syscall) must not see its arguments overwritten.
+    /// </summary>
+    private SyscallContext ContextFor(SyscallAbi abi, int number, PtRegs regs)
+    {
+        var ctx = _idleContext ?? new SyscallContext(this, abi, number, new ulong[6], regs);
+        _idleContext = null;
+        ctx.Reset(abi, number, regs);
+        return ctx;
+    }
+
+    private long RunHandler(SyscallRow row, SyscallContext ctx)
     {
         Current.Number = row.Number;
-        long ret = row.Handler(new SyscallContext(this, abi, row.Number, args, regs));
+        long ret;
+        try { ret = row.Handler(ctx); }
+        finally { _idleContext = ctx; }
         if (Task.Exited) Cpu.RequestStop($"task exited with status {Task.ExitStatus}");
         // On a 32-bit kernel the value travels in a 32-bit register; sign-extend so the record reads as a long.
         return KernelBits == 32 ? (int)ret : ret;
@@ -315,13 +336,7 @@ public sealed partial class LinuxMachine
     /// <summary>Evaluates the model's exit policy for the current entry on the final pt_regs and records it.</summary>
     internal ExitDecision RecordExit(PtRegs regs, bool slowPath)
     {
-        var inputs = new ExitInputs(regs, KernelBits, LandingPad, !Current.ArgFetchFailed, Task.Flags, _hasSep, slowPath);
-        var d = Current.Entry switch
-        {
-            EntryKind.Syscall64 => Model.Syscall64Exit(inputs),
-            EntryKind.SyscallCompat or EntryKind.Sysenter => Model.FastSyscall32Exit(inputs),
-            _ => Model.Int80Exit(inputs),
-        };
+        var d = _exitMemo.Decide(Model, Current.Entry, regs, LandingPad, !Current.ArgFetchFailed, Task.Flags, _hasSep, slowPath);
         Current.Exit = d;
         // The copy of pt_regs is for whoever reads the record; without an observer nobody will.
         if (Cpu.Observer is not null) Current.PtRegsAtExit = regs.Snapshot();

@@ -52,43 +52,100 @@ public sealed record ExitDecision(string Instruction, string Model, string Reaso
     public bool Fast => Instruction != "IRET";
 }
 
-/// <summary>Builds a ladder of checks like the kernel's: each one line, each with its reason.</summary>
-public sealed class ExitLadder(string model, string fastInstruction)
+/// <summary>
+/// Builds a ladder of checks like the kernel's: each one line, each with its reason. A ladder can be re-used: the
+/// machine keeps one per exit path and asks <see cref="KernelModel"/> to refill it on every system call. When the checks
+/// come out exactly as last time (the usual case in a loop of calls), <see cref="Decide"/> returns the same immutable
+/// decision instead of building the checks, their list and the decision again; any difference builds a new one.
+/// </summary>
+public sealed class ExitLadder
 {
-    private readonly List<ExitCheck> _checks = new(8);
-    private string? _failed;
-
-    public ExitLadder Check(string name, string actual, string expected, bool passed, string why)
+    /// <summary>A check as numbers and references, before it is turned into an <see cref="ExitCheck"/>.</summary>
+    private struct Pending
     {
-        _checks.Add(new ExitCheck(name, actual, expected, passed, why));
-        if (!passed) _failed ??= name;
+        public string Name, Why;
+        public string? ActualText, ExpectedText;
+        public ulong Actual, Expected;
+        public CheckFormat Format;
+        public bool Passed;
+
+        public readonly bool Same(in Pending o) =>
+            Actual == o.Actual && Expected == o.Expected && Format == o.Format && Passed == o.Passed
+            && string.Equals(Name, o.Name, StringComparison.Ordinal) && string.Equals(Why, o.Why, StringComparison.Ordinal)
+            && string.Equals(ActualText, o.ActualText, StringComparison.Ordinal)
+            && string.Equals(ExpectedText, o.ExpectedText, StringComparison.Ordinal);
+
+        public readonly ExitCheck ToCheck() => Format == CheckFormat.Text
+            ? new ExitCheck(Name, ActualText!, ExpectedText!, Passed, Why)
+            : new ExitCheck(Name, Actual, Expected, Format, Passed, Why);
+    }
+
+    private Pending[] _pending = new Pending[8];
+    private int _count;
+    private int _failedAt;
+    private string _model = "", _fast = "";
+
+    // The last decision this ladder made, and the checks it was made from.
+    private Pending[] _lastPending = new Pending[8];
+    private int _lastCount;
+    private string? _lastModel, _lastFast;
+    private ExitDecision? _last;
+
+    public ExitLadder(string model, string fastInstruction) => Begin(model, fastInstruction);
+
+    /// <summary>Starts a new ladder in this object (the previous decision is kept for comparison).</summary>
+    public ExitLadder Begin(string model, string fastInstruction)
+    {
+        _model = model;
+        _fast = fastInstruction;
+        _count = 0;
+        _failedAt = -1;
         return this;
     }
 
-    private ExitLadder Add(ExitCheck c)
+    private ExitLadder Add(in Pending c)
     {
-        _checks.Add(c);
-        if (!c.Passed) _failed ??= c.Name;
+        if (_count == _pending.Length) Array.Resize(ref _pending, _count * 2);
+        _pending[_count] = c;
+        if (!c.Passed && _failedAt < 0) _failedAt = _count;
+        _count++;
         return this;
     }
+
+    public ExitLadder Check(string name, string actual, string expected, bool passed, string why) =>
+        Add(new Pending { Name = name, ActualText = actual, ExpectedText = expected, Format = CheckFormat.Text, Passed = passed, Why = why });
 
     /// <summary>actual == expected.</summary>
     public ExitLadder Check(string name, ulong actual, ulong expected, string why) =>
-        Add(new ExitCheck(name, actual, expected, CheckFormat.Hex, actual == expected, why));
+        Add(new Pending { Name = name, Actual = actual, Expected = expected, Format = CheckFormat.Hex, Passed = actual == expected, Why = why });
 
     /// <summary>actual &lt; limit.</summary>
     public ExitLadder Below(string name, ulong actual, ulong limit, string why) =>
-        Add(new ExitCheck(name, actual, limit, CheckFormat.Below, actual < limit, why));
+        Add(new Pending { Name = name, Actual = actual, Expected = limit, Format = CheckFormat.Below, Passed = actual < limit, Why = why });
 
     /// <summary>none of the flag bits set.</summary>
     public ExitLadder NoFlags(string name, ulong flags, ulong mask, string why) =>
-        Add(new ExitCheck(name, flags & mask, 0, CheckFormat.Flags, (flags & mask) == 0, why));
+        Add(new Pending { Name = name, Actual = flags & mask, Format = CheckFormat.Flags, Passed = (flags & mask) == 0, Why = why });
 
     public ExitDecision Decide()
     {
-        if (_failed is null) return new ExitDecision(fastInstruction, model, AllHold(fastInstruction), _checks);
-        var f = _checks.First(c => c.Name == _failed);
-        return new ExitDecision("IRET", model, $"{f.Name} failed: {f.Why}", _checks);
+        if (_last is not null && SameAsLast()) return _last;
+        var checks = new ExitCheck[_count];
+        for (int i = 0; i < _count; i++) checks[i] = _pending[i].ToCheck();
+        var d = _failedAt < 0
+            ? new ExitDecision(_fast, _model, AllHold(_fast), checks)
+            : new ExitDecision("IRET", _model, $"{checks[_failedAt].Name} failed: {checks[_failedAt].Why}", checks);
+        if (_lastPending.Length < _count) _lastPending = new Pending[_pending.Length];
+        Array.Copy(_pending, _lastPending, _count);
+        (_lastCount, _lastModel, _lastFast, _last) = (_count, _model, _fast, d);
+        return d;
+    }
+
+    private bool SameAsLast()
+    {
+        if (_lastCount != _count || !ReferenceEquals(_lastModel, _model) && _lastModel != _model || _lastFast != _fast) return false;
+        for (int i = 0; i < _count; i++) if (!_pending[i].Same(_lastPending[i])) return false;
+        return true;
     }
 
     private static string AllHold(string instruction) => instruction switch

@@ -19,7 +19,11 @@ public sealed record ExitInputs(
     bool ArgFetchOk,
     ThreadFlags Flags,
     bool CpuHasSep,
-    bool SlowPath = false);
+    bool SlowPath = false)
+{
+    /// <summary>A ladder the machine re-uses for this exit path (see <see cref="ExitLadder"/>); null: a fresh one.</summary>
+    internal ExitLadder? Ladder { get; init; }
+}
 
 /// <summary>
 /// A kernel version or design variant: a small object that chooses the entry stubs, the vDSO layout, the C
@@ -43,9 +47,15 @@ public abstract class KernelModel
     /// <summary>Exit policy after a fast 32-bit entry (SYSENTER or 32-bit SYSCALL): SYSRETL / SYSEXIT or IRET.</summary>
     public abstract ExitDecision FastSyscall32Exit(ExitInputs x);
 
-    /// <summary>int $0x80 always leaves through IRET.</summary>
-    public ExitDecision Int80Exit(ExitInputs x) => ExitLadder.AlwaysIret(Name, "int $0x80 always returns with IRET",
+    /// <summary>int $0x80 always leaves through IRET (one decision, made once: it does not depend on the inputs).</summary>
+    public ExitDecision Int80Exit(ExitInputs x) => _int80Exit ??= ExitLadder.AlwaysIret(Name, "int $0x80 always returns with IRET",
         new ExitCheck("entry", "int $0x80", "SYSCALL or SYSENTER", false, "only the fast entries try an opportunistic fast exit"));
+
+    private ExitDecision? _int80Exit;
+
+    /// <summary>Starts the ladder of checks for an exit policy: the machine's re-usable one for this path, or a new one.</summary>
+    protected ExitLadder Ladder(ExitInputs x, string fastInstruction) =>
+        x.Ladder?.Begin(Name, fastInstruction) ?? new ExitLadder(Name, fastInstruction);
 
     /// <summary>The instruction a fast 32-bit entry leaves by when it may: SYSRETL on a 64-bit kernel, SYSEXIT on a 32-bit one.</summary>
     protected static string Fast32Instruction(int kernelBits) => kernelBits == 64 ? "SYSRETL" : "SYSEXIT";

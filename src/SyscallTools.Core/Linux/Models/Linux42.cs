@@ -15,7 +15,7 @@ public sealed class Linux42 : KernelModel
     public override ExitDecision FastSyscall32Exit(ExitInputs x)
     {
         bool work = (x.Flags & ThreadFlags.AllWork) != 0;
-        return new ExitLadder(Name, Fast32Instruction(x.KernelBits))
+        return Ladder(x, Fast32Instruction(x.KernelBits))
             .Check("6th argument fetched from the user stack", x.ArgFetchOk ? "ok" : "-EFAULT", "ok", x.ArgFetchOk,
                 "ia32_badarg: -EFAULT through the IRET path")
             .Check("no _TIF_ALLWORK_MASK work", work ? $"{x.Flags & ThreadFlags.AllWork}" : "none", "none", !work,

@@ -15,7 +15,7 @@ public sealed class Linux44 : KernelModel
     public override ExitDecision Syscall64Exit(ExitInputs x)
     {
         var r = x.Regs;
-        var ladder = new ExitLadder(Name, "SYSRETQ");
+        var ladder = Ladder(x, "SYSRETQ");
         ladder.Check("entry_SYSCALL_64 fast path (no work flags)", x.SlowPath ? "slow path" : "fast path", "fast path", true,
             x.SlowPath ? "work was pending: the slow path re-checks pt_regs before an opportunistic SYSRET"
                        : "nothing could have changed pt_regs, so SYSRETQ without checks");
@@ -36,7 +36,7 @@ public sealed class Linux44 : KernelModel
     public override ExitDecision FastSyscall32Exit(ExitInputs x)
     {
         var r = x.Regs;
-        var ladder = new ExitLadder(Name, Fast32Instruction(x.KernelBits))
+        var ladder = Ladder(x, Fast32Instruction(x.KernelBits))
             .Check("6th argument fetched from (u32)regs->sp", x.ArgFetchOk ? "ok" : "-EFAULT", "ok", x.ArgFetchOk,
                 "a bad user stack fails the syscall with -EFAULT and returns with IRET (\"keep it simple\")");
         if (x.KernelBits == 32)

@@ -15,7 +15,7 @@ public sealed class Linux618 : KernelModel
     public override ExitDecision Syscall64Exit(ExitInputs x)
     {
         var r = x.Regs;
-        return new ExitLadder(Name, "SYSRETQ")
+        return Ladder(x, "SYSRETQ")
             .Check("regs->cx == regs->ip", r.Cx, r.Ip, "SYSRET loads RIP from RCX")
             .Check("regs->r11 == regs->flags", r.R11, r.Flags, "SYSRET loads RFLAGS from R11")
             .Check("regs->cs == __USER_CS", r.Cs, Selectors.X64.UserCs, "SYSRET forces CS to __USER_CS")
@@ -30,7 +30,7 @@ public sealed class Linux618 : KernelModel
     public override ExitDecision FastSyscall32Exit(ExitInputs x)
     {
         var r = x.Regs;
-        return new ExitLadder(Name, Fast32Instruction(x.KernelBits))
+        return Ladder(x, Fast32Instruction(x.KernelBits))
             .Check("6th argument fetched from (u32)regs->sp", x.ArgFetchOk ? "ok" : "-EFAULT", "ok", x.ArgFetchOk,
                 "a bad user stack fails the syscall with -EFAULT and returns with IRET")
             .Check("regs->ip == landing pad", r.Ip, x.LandingPad, "EIP must point to the vDSO landing pad")

@@ -10,19 +10,32 @@ public sealed class SyscallContext
         Machine = machine;
         Abi = abi;
         Number = number;
-        Args = args;
+        _args = args;
         Regs = regs;
     }
 
+    /// <summary>Points the machine's re-used context at the next call (see LinuxMachine.RunHandler).</summary>
+    internal void Reset(SyscallAbi abi, int number, PtRegs regs)
+    {
+        Abi = abi;
+        Number = number;
+        Regs = regs;
+    }
+
+    private readonly ulong[] _args;
+
+    /// <summary>The argument array the next call's values are written into.</summary>
+    internal ulong[] ArgBuffer => _args;
+
     public LinuxMachine Machine { get; }
     public LinuxTask Task => Machine.Task;
-    public SyscallAbi Abi { get; }
-    public int Number { get; }
-    public IReadOnlyList<ulong> Args { get; }
-    public PtRegs Regs { get; }
+    public SyscallAbi Abi { get; private set; }
+    public int Number { get; private set; }
+    public IReadOnlyList<ulong> Args => _args;
+    public PtRegs Regs { get; private set; }
 
-    public ulong Arg(int i) => Args[i];
-    public int ArgInt(int i) => (int)Args[i];
+    public ulong Arg(int i) => _args[i];
+    public int ArgInt(int i) => (int)_args[i];
 
     /// <summary>copy_from_user: false when any byte is not mapped for user access.</summary>
     public bool ReadUser(ulong address, Span<byte> into) => Machine.UserMemory.TryRead(address, into);
