@@ -3,9 +3,14 @@ BeforeAll {
 }
 
 Describe 'Get-EmuKernel' {
-    It 'lists the three kernels and the unsafe experiment' {
+    It 'lists the three kernels, the unsafe experiment and the 2015 design models' {
         $k = Get-EmuKernel
-        @($k.Name) | Should -Be @('linux-4.2', 'linux-4.4', 'linux-6.18', 'linux-6.18-unsafe-sysret')
+        @($k.Name) | Should -Be @('linux-4.2', 'linux-4.4', 'linux-6.18', 'linux-6.18-unsafe-sysret',
+            'linux-4.4+fastsyscall-flag', 'linux-4.4+exit-work-bypass', 'linux-4.4+ptregs-accessors')
+        $k | Where-Object Name -like 'linux-4.4+*' | ForEach-Object {
+            $_.Generation | Should -Be 'Rewrite'
+            $_.Follows | Should -Match 'LKML, [23] Sep 2015'
+        }
         ($k | Where-Object Name -eq 'linux-4.2').Generation | Should -Be 'PreRewrite'
         ($k | Where-Object Name -eq 'linux-6.18').Release | Should -Be '6.18.0'
         $k | ForEach-Object { $_.Description | Should -Not -BeNullOrEmpty; $_.Follows | Should -Not -BeNullOrEmpty }

@@ -41,7 +41,7 @@ Describe 'New-EmuCpu' {
     It 'binds Vendor and Kernel from the pipeline by property name' {
         $cpus = Get-EmuCpuProfile | New-EmuCpu
         @($cpus.Vendor | Sort-Object) | Should -Be @('AMD', 'Intel')
-        $k = Get-EmuKernel 'linux-4.*' | New-EmuCpu
+        $k = Get-EmuKernel 'linux-4.?' | New-EmuCpu
         @($k.Kernel) | Should -Be @('linux-4.2', 'linux-4.4')
         $p = [pscustomobject]@{ Vendor = 'Intel'; Kernel = 'linux-4.4'; KernelBits = 32 } | New-EmuCpu
         $p.Vendor | Should -Be 'Intel'
@@ -72,7 +72,10 @@ Describe 'New-EmuCpu' {
 
     It 'completes kernel names' {
         $r = TabExpansion2 -inputScript 'New-EmuCpu -Kernel linux-4' -cursorColumn 'New-EmuCpu -Kernel linux-4'.Length
-        @($r.CompletionMatches.CompletionText) | Should -Be @('linux-4.2', 'linux-4.4')
+        @($r.CompletionMatches.CompletionText) | Should -Be @('linux-4.2', 'linux-4.4',
+            'linux-4.4+fastsyscall-flag', 'linux-4.4+exit-work-bypass', 'linux-4.4+ptregs-accessors')
+        # The design models' names work as bare arguments ('+' needs no quoting).
+        (New-EmuCpu -Kernel linux-4.4+exit-work-bypass).Kernel | Should -Be 'linux-4.4+exit-work-bypass'
     }
 
     It 'declares its output type and shows a table' {

@@ -43,6 +43,16 @@ public sealed partial class Cpu
                 cancelPoll = 0;
                 if (cancel.IsCancellationRequested) return new RunResult(StopReason.Cancelled, executed, null, "cancelled");
             }
+            // A SYSRET that loaded TF left a single-step trap pending at this instruction boundary (see _stepTrapPending).
+            if (_stepTrapPending && TakeStepTrap() is { } stepTrap)
+            {
+                LastFault = stepTrap;
+                Observer?.Fault(this, stepTrap);
+                if (!DeliverFaults) return new RunResult(StopReason.Fault, executed, stepTrap, stepTrap.ToString());
+                if (!RaiseException(stepTrap, Rip))
+                    return new RunResult(StopReason.Shutdown, executed, stepTrap, "triple fault: the processor shut down");
+                continue;
+            }
             Op? current = null;
             try
             {
@@ -177,10 +187,27 @@ public sealed partial class Cpu
         op.Run(this, op);
         InstructionsRetired++;
         Observer?.InstructionRetired(this, op.Ip, cpl);
+        if (_stepTrapPending) return null;   // taken at the next boundary, by Run
         if (!trap || _suppressTrap) return null;
         // Single-step is a trap: reported after the instruction, with RIP at the next one.
         Dr6 |= Dr6Bs;
         return new CpuFault { Vector = Vector.DB, Rip = Rip, Cpl = Cpl, Reason = "single-step trap (TF)" };
+    }
+
+    /// <summary>
+    /// Set by an instruction after which a single-step trap is pending even though TF was clear when it began: SYSRET
+    /// loading TF from R11. Run takes it before the next instruction (or at the start of the next run when the budget
+    /// ended exactly there). "SYSRET can restore TF, but unlike IRET, restoring TF results in a trap from userspace
+    /// immediately after SYSRET" (arch/x86/entry/entry_64.S; the reason every opportunistic SYSRET refuses TF).
+    /// </summary>
+    internal bool _stepTrapPending;
+
+    private CpuFault? TakeStepTrap()
+    {
+        _stepTrapPending = false;
+        if ((FlagsRest & RFlags.TF) == 0) return null;
+        Dr6 |= Dr6Bs;
+        return new CpuFault { Vector = Vector.DB, Rip = Rip, Cpl = Cpl, Reason = "single-step trap (TF loaded by SYSRET)" };
     }
 
     /// <summary>Set by instructions after which no single-step trap is taken (they clear TF as part of a control transfer).</summary>

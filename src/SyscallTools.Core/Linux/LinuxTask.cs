@@ -51,6 +51,19 @@ public sealed class LinuxTask
     /// <summary>TS_I386_REGS_POKED: a 32-bit tracer wrote orig_ax since the last return to user mode.</summary>
     public bool RegsPoked { get; set; }
 
+    /// <summary>
+    /// TS_FASTSYSCALL — Brian Gerst's proposal (LKML, 2 Sep 2015), only read by the linux-4.4+fastsyscall-flag model:
+    /// set on a fast 32-bit entry, cleared by force_iret() (tracer writes, signal frames, sigreturn).
+    /// </summary>
+    public bool FastSyscall { get; set; }
+
+    /// <summary>
+    /// Andy Lutomirski's floated syscall_pt_regs_write() accessor "could set a flag" (LKML, 3 Sep 2015): set by every
+    /// write to the user registers in pt_regs made on the task's behalf (a tracer's, a signal frame's, sigreturn's,
+    /// single-step's TF); cleared on a fast entry. Only the linux-4.4+ptregs-accessors model reads it.
+    /// </summary>
+    public bool PtRegsWritten { get; set; }
+
     /// <summary>Base of the 32-bit vDSO mapping (mm->context.vdso), 0 when there is none.</summary>
     public ulong VdsoBase { get; set; }
 

@@ -121,8 +121,13 @@ public sealed class GetExitPathCommand : PSCmdlet
             if (Cx is ulong cx) regs.Cx = cx;
             if (R11 is ulong r11) regs.R11 = r11;
             if (Sp is ulong sp) regs.Sp = sp;
+            // An edit here stands for a tracer's write: force_iret() for the design models that track one.
+            bool edited = Ip is not null || Cs is not null || Ss is not null || Flags is not null || Cx is not null || R11 is not null || Sp is not null;
+            bool fresh = Cpu.LastSyscall is null;
             var inputs = new ExitInputs(regs, m.KernelBits, m.LandingPad, true, m.Task.Flags,
-                m.Features.Contains("X86_FEATURE_SEP"), SlowPath: true);
+                m.Features.Contains("X86_FEATURE_SEP"), SlowPath: true,
+                FastSyscallFlag: !edited && (fresh || m.Task.FastSyscall),
+                PtRegsWritten: edited || (!fresh && m.Task.PtRegsWritten));
             var decision = Entry switch
             {
                 ExitEntry.Syscall64 => m.Model.Syscall64Exit(inputs),

@@ -104,19 +104,56 @@ public class SingleStepTests
         Assert.Equal(TestMachine.Handler(TestMode.Compat, 0x80) + 1, cpu.Rip);
     }
 
-    [Fact]
-    public void SysretWithTfInR11TrapsAfterTheFirstUserInstruction()
+    /// <summary>
+    /// SYSRET that loads TF from R11 traps at once, before any user instruction runs — unlike IRET. Sources: the
+    /// kernel's opportunistic-SYSRET check ("SYSRET can restore TF, but unlike IRET, restoring TF results in a trap from
+    /// userspace immediately after SYSRET", arch/x86/entry/entry_64.S, syscall_64.c) and QEMU's translation of SYSRET
+    /// ("The TF bit is checked after the sysret insn completes. This allows #DB to be generated 'as if' the syscall insn
+    /// in userspace has just completed", target/i386/tcg/translate.c).
+    /// </summary>
+    [Theory]
+    [InlineData("intel", 64)]
+    [InlineData("amd", 64)]
+    [InlineData("intel", 32)]
+    [InlineData("amd", 32)]
+    public void SysretWithTfInR11TrapsBeforeTheFirstUserInstruction(string vendor, int size)
     {
-        var cpu = TestMachine.Create(CpuProfile.IntelSkylake, TestMode.Long64, kernel: true);
-        TestMachine.Code(cpu, Asm.Build(64, cpu.Rip, a => a.sysretq()));
+        var cpu = TestMachine.Create(vendor == "intel" ? CpuProfile.IntelSkylake : CpuProfile.AmdZen3, TestMode.Long64, kernel: true);
+        TestMachine.Code(cpu, Asm.Build(64, cpu.Rip, a => { if (size == 64) a.sysretq(); else a.sysret(); }));
         cpu.Memory.WriteBytes(TestMachine.UserCode, [0x90, 0x90]);
         cpu[Gpr.Rcx] = TestMachine.UserCode;
         cpu[Gpr.R11] = 0x302; // IF | TF
         var r = cpu.Run(100);
         Assert.Equal(StopReason.Fault, r.Reason);
         Assert.Equal(Vector.DB, r.Fault!.Vector);
-        Assert.Equal(TestMachine.UserCode + 1, r.Fault.Rip);
-        Assert.Equal(2, r.Instructions);
+        Assert.Equal(TestMachine.UserCode, r.Fault.Rip);
+        Assert.Equal(3, r.Fault.Cpl);
+        Assert.Equal(1, r.Instructions);
+        Assert.NotEqual(0UL, cpu.Dr6 & Cpu.Dr6Bs);
+    }
+
+    /// <summary>The same with an observer attached (the slow, instruction-by-instruction path).</summary>
+    [Fact]
+    public void SysretWithTfTrapsAtOnceAlsoWhenObserved()
+    {
+        var cpu = TestMachine.Create(CpuProfile.AmdZen3, TestMode.Long64, kernel: true);
+        TestMachine.Code(cpu, Asm.Build(64, cpu.Rip, a => a.sysretq()));
+        cpu.Memory.WriteBytes(TestMachine.UserCode, [0x90, 0x90]);
+        cpu[Gpr.Rcx] = TestMachine.UserCode;
+        cpu[Gpr.R11] = 0x302;
+        cpu.Observer = new CountingObserver();
+        var r = cpu.Run(100);
+        Assert.Equal(Vector.DB, r.Fault!.Vector);
+        Assert.Equal(TestMachine.UserCode, r.Fault.Rip);
+        Assert.Equal(1, r.Instructions);
+    }
+
+    private sealed class CountingObserver : ICpuObserver
+    {
+        public void InstructionRetired(Cpu cpu, ulong ip, int cpl) { }
+        public void FarTransfer(Cpu cpu, FarTransfer transfer) { }
+        public void Fault(Cpu cpu, CpuFault fault) { }
+        public void NativeCall(Cpu cpu, ulong address, string name) { }
     }
 
     [Fact]

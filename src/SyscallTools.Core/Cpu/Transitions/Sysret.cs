@@ -44,6 +44,9 @@ public sealed partial class Cpu
             ulong flags = (R[11] & RFlags.SysretMask) | RFlags.Fixed;
             SetFlagsRest(flags);
             SetArith(flags);
+            // Unlike IRET (whose target instruction runs first), a TF loaded here traps at once, before any user
+            // instruction: entry_64.S's "restoring TF results in a trap from userspace immediately after SYSRET".
+            if ((flags & RFlags.TF) != 0) { _stepTrapPending = true; BreakBlock = true; }
         }
         else
         {

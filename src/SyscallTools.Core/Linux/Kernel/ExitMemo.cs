@@ -14,7 +14,7 @@ internal sealed class ExitMemo
     private readonly ExitLadder[] _ladders = [new("", ""), new("", ""), new("", "")];
 
     public ExitDecision Decide(KernelModel model, EntryKind entry, PtRegs regs, ulong landingPad, bool argFetchOk,
-        ThreadFlags flags, bool cpuHasSep, bool slowPath)
+        ThreadFlags flags, bool cpuHasSep, bool slowPath, bool fastSyscallFlag, bool ptRegsWritten)
     {
         int path = entry switch
         {
@@ -24,8 +24,10 @@ internal sealed class ExitMemo
         };
         var x = _inputs[path];
         if (x is null || !ReferenceEquals(x.Regs, regs) || x.LandingPad != landingPad || x.ArgFetchOk != argFetchOk
-            || x.Flags != flags || x.CpuHasSep != cpuHasSep || x.SlowPath != slowPath)
-            _inputs[path] = x = new ExitInputs(regs, regs.KernelBits, landingPad, argFetchOk, flags, cpuHasSep, slowPath) { Ladder = _ladders[path] };
+            || x.Flags != flags || x.CpuHasSep != cpuHasSep || x.SlowPath != slowPath
+            || x.FastSyscallFlag != fastSyscallFlag || x.PtRegsWritten != ptRegsWritten)
+            _inputs[path] = x = new ExitInputs(regs, regs.KernelBits, landingPad, argFetchOk, flags, cpuHasSep, slowPath,
+                fastSyscallFlag, ptRegsWritten) { Ladder = _ladders[path] };
         return path switch
         {
             0 => model.Syscall64Exit(x),

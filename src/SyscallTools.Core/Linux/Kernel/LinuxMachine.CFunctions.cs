@@ -167,6 +167,9 @@ public sealed partial class LinuxMachine
         ulong landing = LandingPad;
         // SYSENTER lost EIP, and SYSCALL32's must move forward so that "ip -= 2" restarts through int $0x80.
         regs.Ip = landing;
+        // The 2015 design proposals' status bits (read only by their models): a fast entry, nothing rewritten yet.
+        Task.FastSyscall = true;
+        Task.PtRegsWritten = false;
         int nr = (int)regs.OrigAx;
         Task.TsCompat = KernelBits == 64;
         // Fetch EBP (the 6th argument) from the user stack before any entry work, so tracers see it.
@@ -180,6 +183,14 @@ public sealed partial class LinuxMachine
         regs.Bp = ebp;
         nr = (int)SyscallEnterFromUserMode(regs, nr);
         DoSyscall32IrqsOn(regs, nr);
+        if (Model.SkipsSlowExit(Task.Flags) && Current.Blocked is null)
+        {
+            // The exit-work-bypass design: "if (!(ti->flags & _TIF_SYSCALL_EXIT_WORK)) return true;" — no exit work,
+            // no exit-to-user-mode loop (signals!), no checks.
+            Task.TsCompat = false;
+            Task.RegsPoked = false;
+            return RecordExit(regs, slowPath: false).Fast;
+        }
         return SyscallExitToUserMode(regs);
     }
 
@@ -278,7 +289,7 @@ public sealed partial class LinuxMachine
         // "If we stepped into a sysenter/syscall insn, it trapped in kernel mode; do_debug() cleared TF and set
         // TIF_SINGLESTEP" — put the user's TF back. The flag stays set until the exit (where it is also work that
         // sends the pre-rewrite fast paths to IRET, which restores TF).
-        if ((Task.Flags & ThreadFlags.SingleStep) != 0) regs.Flags |= RFlags.TF;
+        if ((Task.Flags & ThreadFlags.SingleStep) != 0) { regs.Flags |= RFlags.TF; Task.PtRegsWritten = true; }
         // The work flags are read once, before the stop: a tracer that drops SYSEMU at this stop still gets it skipped.
         bool emulate = (Task.Flags & ThreadFlags.SyscallEmu) != 0;
         if ((Task.Flags & (ThreadFlags.SyscallTrace | ThreadFlags.SyscallEmu)) != 0) Tracer.Stop(Ptrace.PtraceStopKind.SyscallEntry, regs);
@@ -320,7 +331,7 @@ public sealed partial class LinuxMachine
         // PTRACE_SINGLESTEP: the kernel sets TF for the tracer (and takes it away when the tracer stops stepping).
         if (Tracer.SingleStep && Tracer.Attached)
         {
-            if ((regs.Flags & RFlags.TF) == 0) Tracer.ForcedTf = true;
+            if ((regs.Flags & RFlags.TF) == 0) { Tracer.ForcedTf = true; Task.PtRegsWritten = true; }
             regs.Flags |= RFlags.TF;
         }
         else if (Tracer.ForcedTf)
@@ -333,10 +344,22 @@ public sealed partial class LinuxMachine
         Task.RegsPoked = false;
     }
 
+    /// <summary>
+    /// force_iret(): the user registers in pt_regs were rewritten on the task's behalf (a tracer's write, a signal frame,
+    /// sigreturn), so the return must be able to restore anything. The released models decide from pt_regs itself;
+    /// the 2015 design models read these status bits instead.
+    /// </summary>
+    internal void ForceIret()
+    {
+        Task.FastSyscall = false;
+        Task.PtRegsWritten = true;
+    }
+
     /// <summary>Evaluates the model's exit policy for the current entry on the final pt_regs and records it.</summary>
     internal ExitDecision RecordExit(PtRegs regs, bool slowPath)
     {
-        var d = _exitMemo.Decide(Model, Current.Entry, regs, LandingPad, !Current.ArgFetchFailed, Task.Flags, _hasSep, slowPath);
+        var d = _exitMemo.Decide(Model, Current.Entry, regs, LandingPad, !Current.ArgFetchFailed, Task.Flags, _hasSep, slowPath,
+            Task.FastSyscall, Task.PtRegsWritten);
         Current.Exit = d;
         // The copy of pt_regs is for whoever reads the record; without an observer nobody will.
         if (Cpu.Observer is not null) Current.PtRegsAtExit = regs.Snapshot();
@@ -366,6 +389,15 @@ public sealed partial class LinuxMachine
             {
                 Current.ArgFetchFailed = true;
                 regs.Ip = fixup;
+                return;
+            }
+            if (vector == Vector.DB && Model.Generation != EntryGeneration.Modern && (Cpu.Dr6 & SyscallTools.Core.Cpu.Cpu.Dr6Bs) != 0)
+            {
+                // v4.x do_debug(): "Single-stepping through system calls: ignore any exceptions in kernel space, but
+                // re-enable TF when returning to user mode" — TF off in the kernel frame, TIF_SINGLESTEP on. (A step into
+                // SYSENTER lands here; so does a POPF of a user TF on the 32-bit SYSEXIT path, which then loses it.)
+                regs.Flags &= ~RFlags.TF;
+                Task.Flags |= ThreadFlags.SingleStep;
                 return;
             }
             string entry = KernelBits == 64 ? "entry_SYSENTER_compat" : "entry_SYSENTER_32";

@@ -51,6 +51,7 @@ public sealed partial class LinuxMachine
             Cpu.RequestStop($"task killed by SIGSEGV: the frame for {Signal.Name(sig)} could not be written");
             return;
         }
+        ForceIret();
         // The handler runs with DF, RF and TF clear (TF unless a debugger set it).
         regs.Flags &= ~(RFlags.DF | RFlags.RF | ((Task.Flags & ThreadFlags.SingleStep) != 0 ? 0 : RFlags.TF));
         SignalState.Blocked |= act.Mask | ((act.Flags & SignalAction.SaNodefer) != 0 ? 0 : SignalState.Bit(sig));
@@ -207,6 +208,7 @@ public sealed partial class LinuxMachine
             SignalState.Blocked = mask & ~SignalState.Unblockable;
         }
         RecalcSigPending();
+        ForceIret();
         regs.OrigAx = unchecked((ulong)-1L);                    // never restart the interrupted call again
         return KernelBits == 64 && Task.Bitness == 64 ? (long)regs.Ax : (int)regs.Ax;
     }

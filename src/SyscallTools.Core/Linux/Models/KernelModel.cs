@@ -19,7 +19,9 @@ public sealed record ExitInputs(
     bool ArgFetchOk,
     ThreadFlags Flags,
     bool CpuHasSep,
-    bool SlowPath = false)
+    bool SlowPath = false,
+    bool FastSyscallFlag = false,
+    bool PtRegsWritten = false)
 {
     /// <summary>A ladder the machine re-uses for this exit path (see <see cref="ExitLadder"/>); null: a fresh one.</summary>
     internal ExitLadder? Ladder { get; init; }
@@ -47,6 +49,12 @@ public abstract class KernelModel
     /// <summary>Exit policy after a fast 32-bit entry (SYSENTER or 32-bit SYSCALL): SYSRETL / SYSEXIT or IRET.</summary>
     public abstract ExitDecision FastSyscall32Exit(ExitInputs x);
 
+    /// <summary>
+    /// Whether do_fast_syscall_32 skips the slow exit (exit work, the exit-to-user-mode loop, the checks) with these
+    /// thread flags. No released kernel does; the linux-4.4+exit-work-bypass design model does.
+    /// </summary>
+    public virtual bool SkipsSlowExit(ThreadFlags flags) => false;
+
     /// <summary>int $0x80 always leaves through IRET (one decision, made once: it does not depend on the inputs).</summary>
     public ExitDecision Int80Exit(ExitInputs x) => _int80Exit ??= ExitLadder.AlwaysIret(Name, "int $0x80 always returns with IRET",
         new ExitCheck("entry", "int $0x80", "SYSCALL or SYSENTER", false, "only the fast entries try an opportunistic fast exit"));
@@ -68,7 +76,9 @@ public abstract class KernelModel
 
     public override string ToString() => Name;
 
-    public static IReadOnlyList<KernelModel> All { get; } = [new Linux42(), new Linux44(), new Linux618(), new Linux618UnsafeSysret()];
+    public static IReadOnlyList<KernelModel> All { get; } =
+        [new Linux42(), new Linux44(), new Linux618(), new Linux618UnsafeSysret(),
+         new Linux44FastSyscallFlag(), new Linux44ExitWorkBypass(), new Linux44PtRegsAccessors()];
 
     public static KernelModel? Find(string name) =>
         All.FirstOrDefault(m => string.Equals(m.Name, name, StringComparison.OrdinalIgnoreCase));

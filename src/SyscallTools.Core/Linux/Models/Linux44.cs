@@ -3,7 +3,7 @@ using SyscallTools.Core.Cpu;
 namespace SyscallTools.Core.Linux.Models;
 
 /// <summary>The 2015 rewrite as released in v4.4: C do_fast_syscall_32 (long return), asm 64-bit fast path.</summary>
-public sealed class Linux44 : KernelModel
+public class Linux44 : KernelModel
 {
     public override string Name => "linux-4.4";
     public override string Description =>

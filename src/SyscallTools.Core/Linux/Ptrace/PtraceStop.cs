@@ -62,6 +62,7 @@ public sealed class PtraceStop
         ulong v = PutRegRules.Apply(r, value, old, TaskBits, _machine.KernelBits);
         Regs[r] = v;
         _writes.Add((r, old, v));
+        _machine.ForceIret();
         // A 32-bit tracer's pokes: the restart code must treat orig_ax as sign-extended (TS_I386_REGS_POKED).
         if (r == "orig_ax" && TaskBits == 32 && _machine.KernelBits == 64) _machine.Task.RegsPoked = true;
     }
