@@ -108,6 +108,7 @@ public sealed partial class LinuxMachine
             UserInstructions = observer.User,
             KernelInstructions = observer.Kernel,
             CFunctions = observer.Entries.SelectMany(e => e.CFunctions).ToArray(),
+            KernelEntries = observer.Entries.ToArray(),
             Trace = observer.Events,
             Outcome = completed ? "returned" : run.ToString(),
             Completed = completed,

@@ -35,6 +35,8 @@ public sealed record SyscallResult
     public long UserInstructions { get; init; }
     public long KernelInstructions { get; init; }
     public IReadOnlyList<string> CFunctions { get; init; } = [];
+    /// <summary>Every kernel entry of the run (the call, and any fault, signal or sigreturn entries it led to).</summary>
+    public IReadOnlyList<KernelCallRecord> KernelEntries { get; init; } = [];
     public IReadOnlyList<TraceEvent>? Trace { get; init; }
     /// <summary>How the run ended (Stopped at the return point, or why not).</summary>
     public required string Outcome { get; init; }

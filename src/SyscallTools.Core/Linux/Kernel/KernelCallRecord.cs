@@ -19,6 +19,8 @@ public sealed class KernelCallRecord
     public bool ArgFetchFailed { get; internal set; }
     public IReadOnlyList<(string Name, ulong Value)>? PtRegsAtExit { get; internal set; }
     public List<string> CFunctions { get; } = new();
+    /// <summary>Whether the slow exit (exit work and the exit-to-user-mode loop) ran for this entry.</summary>
+    public bool SlowExit { get; internal set; }
     /// <summary>A kernel-mode fault the model could not survive ("oops"), if one happened.</summary>
     public string? Oops { get; internal set; }
     /// <summary>The signal delivered or that killed the task.</summary>

@@ -308,6 +308,7 @@ public sealed partial class LinuxMachine
     /// <summary>syscall_exit_to_user_mode / prepare_exit_to_usermode: exit work, then the loop over _TIF_* work.</summary>
     private void ExitToUserMode(PtRegs regs)
     {
+        Current.SlowExit = true;
         if ((Task.Flags & ThreadFlags.SyscallExitWork) != 0)
         {
             // syscall_exit_work: no exit stop after PTRACE_SYSEMU skipped the call.
