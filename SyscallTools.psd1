@@ -15,6 +15,8 @@
     CmdletsToExport      = @(
         'Get-EmuCpuProfile'
         'Get-EmuKernel'
+        'Measure-SyscallPath'
+        'Compare-EmuKernel'
         'New-EmuCpu'
         'Invoke-Syscall'
         'Get-ExitPath'

@@ -21,6 +21,21 @@ BeforeAll {
 
 BeforeDiscovery {
     $script:Expected = [ordered]@{
+        'Compare-EmuKernel' = @(
+            '__AllParameterSets|Baseline|System.String|'
+            '__AllParameterSets|CostTable|System.Object|'
+            '__AllParameterSets|Cpu|SyscallTools.EmuCpu|Mandatory,ByValue'
+            '__AllParameterSets|Kernel|System.String[]|Position=0'
+            '__AllParameterSets|Scenario|System.String[]|'
+        )
+        'Measure-SyscallPath' = @(
+            'ByResult|CostTable|System.Object|'
+            'ByResult|Result|SyscallTools.Core.Linux.SyscallResult|Mandatory,ByValue'
+            'ByScenario|CostTable|System.Object|'
+            'ByScenario|Cpu|SyscallTools.EmuCpu|Mandatory,ByValue'
+            'ByScenario|Kernel|System.String[]|'
+            'ByScenario|Scenario|System.String|Position=0'
+        )
         'Get-EmuCpuProfile' = @(
             '__AllParameterSets|Vendor|System.String[]|Position=0,ByValue,ByPropertyName'
         )
@@ -125,6 +140,8 @@ BeforeDiscovery {
         )
     }
     $script:Shape = @{
+        'Compare-EmuKernel'   = @{ Default = '__AllParameterSets'; ShouldProcess = $false }
+        'Measure-SyscallPath' = @{ Default = 'ByScenario'; ShouldProcess = $false }
         'Get-EmuCpuProfile' = @{ Default = '__AllParameterSets'; ShouldProcess = $false }
         'Get-EmuKernel'     = @{ Default = '__AllParameterSets'; ShouldProcess = $false }
         'Get-EmuTrace'      = @{ Default = '__AllParameterSets'; ShouldProcess = $false }

@@ -28,4 +28,8 @@ public static class ErrorIds
     public const string UnsupportedInput = "SyscallTools.UnsupportedInput";
     /// <summary>A file that is not a usable 32-bit vDSO (not ELF32 i386, truncated, no __kernel_vsyscall or landing pad), or a vDSO whose .eh_frame is malformed.</summary>
     public const string InvalidVdsoImage = "SyscallTools.InvalidVdsoImage";
+    /// <summary>A design scenario name that Measure-SyscallPath and Compare-EmuKernel do not know.</summary>
+    public const string UnknownScenario = "SyscallTools.UnknownScenario";
+    /// <summary>A cost table that is missing, unreadable, or names a key or value the cost model cannot use.</summary>
+    public const string InvalidCostTable = "SyscallTools.InvalidCostTable";
 }

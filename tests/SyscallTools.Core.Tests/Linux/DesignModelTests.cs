@@ -76,7 +76,7 @@ public class DesignModelTests
             a.pushfd(); a.or(__dword_ptr[esp], (int)RFlags.TF); a.popfd();
             a.syscall();
         });
-        int length = Build(0).Length;
+        int length = Build(0x7FFF_FFFF).Length;          // a placeholder with the same imm32 encoding
         var code = Build((uint)(m.UserCodeAddress + (ulong)length)).Concat(new byte[] { 0x90, 0x90 }).ToArray();
         var r = m.RunUserCode(code, trace: true);
         Assert.Equal("SIGTRAP", r.Signal);                      // no handler: the trap kills the task

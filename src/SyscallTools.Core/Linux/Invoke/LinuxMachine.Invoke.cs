@@ -81,6 +81,7 @@ public sealed partial class LinuxMachine
             Via = method,
             Kernel = Model.Name,
             Vendor = Cpu.Profile.Vendor.ToString(),
+            KernelBits = KernelBits,
             Return = ret,
             Errno = completed ? Errno.FromReturn(ret) : null,
             EntryInstruction = observer.EntryTransfer?.Kind switch

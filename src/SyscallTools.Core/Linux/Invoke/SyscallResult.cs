@@ -11,6 +11,8 @@ public sealed record SyscallResult
     public required EntryMethod Via { get; init; }
     public required string Kernel { get; init; }
     public required string Vendor { get; init; }
+    /// <summary>The kernel's bitness (64, or 32 for a 32-bit kernel).</summary>
+    public int KernelBits { get; init; }
     /// <summary>The value user space got back (eax/rax after the call), sign-extended from the task's width.</summary>
     public long Return { get; init; }
     /// <summary>The errno name when Return is an error (-4095..-1), else null.</summary>
