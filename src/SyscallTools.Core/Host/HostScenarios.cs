@@ -1,0 +1,377 @@
+using System.Globalization;
+using SyscallTools.Core.Cpu;
+using SyscallTools.Core.Linux;
+
+namespace SyscallTools.Core.Host;
+
+
+/// <summary>
+/// A named experiment run both ways: a probe (built on demand), an optional tracer, and the observables read from the
+/// probe's output and the tracer's log. Every value that is an address is shown relative to something both sides
+/// share — a probe label, the vDSO base (AT_SYSINFO_EHDR), the stack pointer exec left (sp0) — never as a number.
+/// </summary>
+public sealed class HostScenario
+{
+    public required string Name { get; init; }
+    public required string Description { get; init; }
+    public required int Bitness { get; init; }
+    public required Func<ProbeProgram> Build { get; init; }
+    /// <summary>A fresh tracer script per run (scripts keep state), or null for a plain run.</summary>
+    public Func<TracerScript>? Tracer { get; init; }
+    /// <summary>Extra observables beyond the standard ones.</summary>
+    public Func<ProbeProgram, ProbeRun, IReadOnlyDictionary<string, ulong>, IEnumerable<(string, string)>>? Observe { get; init; }
+    /// <summary>Record the exec-time registers (only the exec scenarios do: every probe records them).</summary>
+    public bool ShowExec { get; init; }
+
+    private ProbeProgram? _probe;
+    public ProbeProgram Probe => _probe ??= Build();
+
+    /// <summary>Why this scenario cannot run on the host, or null.</summary>
+    public string? CannotRunOnHost => HostCapabilities.CannotRun(Bitness) ?? (Tracer is not null ? HostCapabilities.CannotTrace : null);
+
+    /// <summary>The observables of one run, in a stable order.</summary>
+    public IReadOnlyList<(string Field, string Value)> Observables(ProbeRun run)
+    {
+        var rows = new List<(string, string)>();
+        var probe = Probe;
+        if (run.Error is not null && run.Stdout.Length == 0) { rows.Add(("error", run.Error)); return rows; }
+        var v = probe.Parse(run.Stdout);
+        var f = new ValueFormatter(probe, v);
+        rows.Add(("ending", run.Ending));
+        if (ShowExec)
+        {
+            foreach (var name in v.Keys.Where(k => k.StartsWith("exec.", StringComparison.Ordinal)))
+                rows.Add((name, name.EndsWith(".flags", StringComparison.Ordinal) ? f.Hex(v[name]) : f.Format(v[name])));
+        }
+        if (v.TryGetValue("phase", out var phase) && phase != 0)
+        {
+            rows.Add(("phase", phase switch { 1 => "returned", 2 => "signal handler ran", 3 => "resumed elsewhere", _ => phase.ToString(CultureInfo.InvariantCulture) }));
+            foreach (var (name, value) in v)
+            {
+                if (name.StartsWith("after.", StringComparison.Ordinal))
+                {
+                    rows.Add((name, name == "after.flags" ? f.Hex(value) : f.Format(value)));
+                    if (name == "after.ax")
+                    {
+                        long ret = probe.Bitness == 32 ? (int)(uint)value : (long)value;
+                        rows.Add(("return", ret.ToString(CultureInfo.InvariantCulture)));
+                        rows.Add(("errno", Errno.FromReturn(ret) ?? "-"));
+                    }
+                }
+                else if (name.StartsWith("sig.", StringComparison.Ordinal))
+                {
+                    rows.Add((name, name switch
+                    {
+                        "sig.signo" => Signal.Name((int)value),
+                        "sig.code" or "sig.trapno" => ((int)value).ToString(CultureInfo.InvariantCulture),
+                        "sig.err" or "sig.flags" => f.Hex(value),
+                        _ => f.Format(value),
+                    }));
+                }
+            }
+        }
+        if (run.Trace is { } log)
+        {
+            foreach (var (name, value) in log.Values)
+            {
+                string shown = name.EndsWith(".insn", StringComparison.Ordinal) ? BitConverter.ToString(BitConverter.GetBytes((ushort)value)).Replace('-', ' ').ToLowerInvariant()
+                    : name.EndsWith(".kind", StringComparison.Ordinal) ? ((TraceStopKind)value).ToString()
+                    : name.EndsWith(".signal", StringComparison.Ordinal) ? Signal.Name((int)value)
+                    : name.EndsWith(".orig_ax", StringComparison.Ordinal) || name.EndsWith(".nr", StringComparison.Ordinal) ? ((long)value).ToString(CultureInfo.InvariantCulture)
+                    : name.EndsWith(".flags", StringComparison.Ordinal) ? f.Hex(value)
+                    : f.Format(value);
+                rows.Add((name, shown));
+            }
+        }
+        if (Observe is not null) rows.AddRange(Observe(probe, run, v));
+        if (run.Error is not null) rows.Add(("error", run.Error));
+        return rows;
+    }
+
+    /// <summary>Shows values so that both kernels' can be compared: addresses relative to what the probe knows.</summary>
+    public sealed class ValueFormatter(ProbeProgram probe, IReadOnlyDictionary<string, ulong> values)
+    {
+        private readonly ulong _sp0 = values.GetValueOrDefault("exec.sp");
+        private readonly ulong _vdso = values.GetValueOrDefault("aux.vdso");
+
+        public string Hex(ulong v) => probe.Bitness == 32 && v <= uint.MaxValue ? $"0x{v:x8}" : $"0x{v:x}";
+
+        public string Format(ulong v)
+        {
+            if (probe.Symbolize(v) is string s) return "probe:" + s;
+            if (_vdso != 0 && v >= _vdso && v < _vdso + 0x4000) return $"vdso+0x{v - _vdso:x}";
+            if (_sp0 != 0 && v >= _sp0 - 0x10000 && v < _sp0 + 0x10000)
+                return v >= _sp0 ? $"sp0+0x{v - _sp0:x}" : $"sp0-0x{_sp0 - v:x}";
+            return Hex(v);
+        }
+    }
+}
+
+/// <summary>The scenario catalog: what Compare-HostKernel can run.</summary>
+public static class HostScenarios
+{
+    /// <summary>CF PF AF ZF SF DF OF NT AC set (and IF, bit 1): every flag a syscall should hand back as it found it.</summary>
+    public const long SentinelFlags = 0x44ED7;
+
+    public const int SIGILL = 4, SIGTRAP = 5, SIGSEGV = 11, SIGBUS = 7;
+
+    private static readonly Lazy<IReadOnlyList<HostScenario>> _all = new(Create);
+    public static IReadOnlyList<HostScenario> All => _all.Value;
+
+    public static HostScenario? Find(string name) => All.FirstOrDefault(s => string.Equals(s.Name, name, StringComparison.OrdinalIgnoreCase));
+
+    private static IReadOnlyList<HostScenario> Create()
+    {
+        var list = new List<HostScenario>
+        {
+            new() { Name = "exec-32", Description = "registers, flags and selectors at the first instruction of a 32-bit program", Bitness = 32, ShowExec = true, Build = () => new ProbeBuilder("exec-32", 32).Build() },
+            new() { Name = "exec-64", Description = "registers, flags and selectors at the first instruction of a 64-bit program", Bitness = 64, ShowExec = true, Build = () => new ProbeBuilder("exec-64", 64).Build() },
+        };
+        foreach (var (method, bits) in new[] { ("int80", 32), ("vdso", 32), ("sysenter", 32), ("syscall", 32), ("syscall", 64), ("int80", 64) })
+        {
+            bool i386 = bits == 32 || method == "int80";
+            string n = $"{method}-{bits}";
+            list.Add(Call($"{n}-close", $"close(-1) through {Describe(method, bits)}: -EBADF, every register and flag after", bits, method, i386 ? 6 : 3, -1));
+            list.Add(Call($"{n}-enosys", $"system call 1023 (none) through {Describe(method, bits)}: -ENOSYS", bits, method, 1023));
+        }
+        list.Add(Call("syscall-64-highbits", "SYSCALL with garbage in RAX's upper half: 6.x takes the number as an int (close)", 64, "syscall", unchecked((long)0xFFFF_FFFF_0000_0003UL), -1));
+        list.Add(new HostScenario
+        {
+            Name = "badstack-vdso-32", Bitness = 32,
+            Description = "call *AT_SYSINFO with ESP pointing at an unmapped page: the push faults, no handler can run, SIGSEGV kills",
+            Build = () =>
+            {
+                var b = new ProbeBuilder("badstack-vdso-32", 32);
+                b.InstallHandler(SIGSEGV, "handler");
+                b.Asm("mov esp, 0x1000").Asm("mov eax, 20");
+                b.Asm($"call dword ptr [0x{b.Slot("aux.sysinfo"):x}]");
+                b.SaveImm("phase", 1).Asm("jmp finish");
+                b.SignalRecorder();
+                return b.Build();
+            },
+        });
+        list.Add(new HostScenario
+        {
+            Name = "vdso-32-auxv", Bitness = 32,
+            Description = "AT_SYSINFO relative to AT_SYSINFO_EHDR: where __kernel_vsyscall sits in the vDSO",
+            Build = () => new ProbeBuilder("vdso-32-auxv", 32).Build(),
+            Observe = (p, _, v) => [("aux.sysinfo", new HostScenario.ValueFormatter(p, v).Format(v.GetValueOrDefault("aux.sysinfo")))],
+        });
+
+        // Tracer scenarios: a 64-bit tracer (this process) at the stops of one system call.
+        foreach (var (method, bits) in new[] { ("int80", 32), ("vdso", 32), ("sysenter", 32), ("syscall", 64), ("int80", 64) })
+        {
+            bool i386 = bits == 32 || method == "int80";
+            string name = $"ptrace-{method}-{bits}";
+            list.Add(new HostScenario
+            {
+                Name = name, Bitness = bits,
+                Description = $"PTRACE_SYSCALL stops of close(-1) through {Describe(method, bits)}: ip, orig_ax, ax, arguments, r8/r11, the bytes at ip-2",
+                Build = () => CallProbe(name, bits, method, i386 ? 6 : 3, [-1], stopFirst: true),
+                Tracer = () => new SyscallStopsTracer(i386),
+            });
+        }
+        list.Add(Edit("ptrace-setip-64", "at the exit stop the tracer moves RIP to another label: the kernel must return there (by IRET)",
+            (s, p) => s.Set("ip", p.Labels["elsewhere"])));
+        list.Add(Edit("ptrace-setrcx-64", "at the exit stop the tracer writes RCX and R11: the program must see the written values",
+            (s, _) => { s.Set("cx", 0x1234_5678); s.Set("r11", 0x0000_0000_0000_0a97); }));
+        list.Add(Edit("ptrace-noncanonical-64", "at the exit stop the tracer sets a non-canonical RIP: the task takes a SIGSEGV for the return, not the kernel",
+            (s, _) => s.Set("ip", 0x0000_8000_0000_0000)));
+        list.Add(Step("singlestep-syscall-64", 64, "syscall"));
+        list.Add(Step("singlestep-int80-32", 32, "int80"));
+        list.Add(new HostScenario
+        {
+            Name = "sysemu-64", Bitness = 64,
+            Description = "PTRACE_SYSEMU: the entry stop, the tracer's ax as the result, and the stop that follows when resumed with PTRACE_SYSCALL",
+            Build = () => CallProbe("sysemu-64", 64, "syscall", 39, [], stopFirst: true),
+            Tracer = () => new SysemuTracer(),
+        });
+        return list;
+    }
+
+    private static string Describe(string method, int bits) => (method, bits) switch
+    {
+        ("int80", 32) => "int $0x80",
+        ("int80", 64) => "int $0x80 from 64-bit code",
+        ("vdso", _) => "call *AT_SYSINFO (__kernel_vsyscall)",
+        ("sysenter", _) => "a raw SYSENTER sequence outside the vDSO",
+        ("syscall", 32) => "a raw 32-bit SYSCALL sequence outside the vDSO",
+        _ => "SYSCALL",
+    };
+
+    private static HostScenario Call(string name, string description, int bits, string method, long nr, params long[] args) => new()
+    {
+        Name = name, Description = description, Bitness = bits,
+        Build = () => CallProbe(name, bits, method, nr, args, stopFirst: false),
+    };
+
+    /// <summary>
+    /// The standard call probe: SIGILL/SIGSEGV/SIGBUS handlers, sentinels in every register, the sentinel flags, the
+    /// call by <paramref name="method"/>, then every register and the flags recorded (phase 1) — or, if the entry
+    /// faults, the signal as the handler saw it (phase 2).
+    /// </summary>
+    public static ProbeProgram CallProbe(string name, int bits, string method, long nr, long[] args, bool stopFirst, Action<ProbeBuilder>? elsewhere = null)
+    {
+        var b = new ProbeBuilder(name, bits);
+        foreach (var sig in new[] { SIGILL, SIGSEGV, SIGBUS }) b.InstallHandler(sig, "handler");
+        if (stopFirst) b.StopForTracer();
+        bool i386 = bits == 32 || method == "int80";
+        string[] argRegs = i386 ? ["bx", "cx", "dx", "si", "di", "bp"] : ["di", "si", "dx", "r10", "r8", "r9"];
+        b.LoadSentinels();
+        for (int i = 0; i < args.Length; i++)
+            b.Asm($"mov {b.Hw(argRegs[i])}, {(i386 ? (uint)args[i] : (ulong)args[i]).ToString(CultureInfo.InvariantCulture)}");
+        b.Asm(bits == 64 && (ulong)nr > uint.MaxValue ? $"mov rax, 0x{(ulong)nr:x}" : $"mov {b.Hw("ax")}, {nr}");
+        b.Asm($"push 0x{SentinelFlags:x}").Asm(bits == 32 ? "popfd" : "popfq");
+        b.Asm("call_site:");
+        switch (method)
+        {
+            case "int80": b.Asm("int 0x80"); break;
+            case "vdso": b.Asm($"call dword ptr [0x{b.Slot("aux.sysinfo"):x}]"); break;
+            case "sysenter": b.Asm("call raw_sysenter"); break;
+            case "syscall" when bits == 32: b.Asm("call raw_syscall"); break;
+            default: b.Asm("syscall"); break;
+        }
+        b.Asm("returned:");
+        b.SaveAll("after");
+        b.SaveImm("phase", 1);
+        b.Asm("jmp finish");
+        b.Asm("elsewhere:");
+        b.SaveAll("after");
+        b.SaveImm("phase", 3);
+        b.Asm("jmp finish");
+        if (method == "sysenter")
+        {
+            // The classic sequence; 6.x returns it to the vDSO's landing pad, whose pops and ret come back here.
+            b.Asm("raw_sysenter:").Asm("push ecx").Asm("push edx").Asm("push ebp").Asm("mov ebp, esp").Asm("sysenter_insn:").Asm("sysenter").Asm("ud2");
+        }
+        if (method == "syscall" && bits == 32)
+            b.Asm("raw_syscall:").Asm("push ecx").Asm("push edx").Asm("push ebp").Asm("mov ebp, ecx").Asm("syscall_insn:").Asm("syscall")
+             .Asm("pop ebp").Asm("pop edx").Asm("pop ecx").Asm("ret");
+        b.SignalRecorder();
+        return b.Build();
+    }
+
+    private static HostScenario Edit(string name, string description, Action<ITraceeStop, ProbeProgram> edit)
+    {
+        HostScenario? self = null;
+        self = new HostScenario
+        {
+            Name = name, Description = description, Bitness = 64,
+            Build = () => CallProbe(name, 64, "syscall", 39, [], stopFirst: true),
+            Tracer = () => new EditAtExitTracer(s => edit(s, self!.Probe)),
+        };
+        return self;
+    }
+
+    private static HostScenario Step(string name, int bits, string method)
+    {
+        HostScenario? self = null;
+        self = new HostScenario
+        {
+            Name = name, Bitness = bits,
+            Description = $"PTRACE_SINGLESTEP across {Describe(method, bits)} (getpid): the IP of every step stop",
+            Build = () =>
+            {
+                var b = new ProbeBuilder(name, bits);
+                b.StopForTracer();
+                b.Asm("step_begin:").Asm($"mov eax, {(bits == 32 ? 20 : 39)}").Asm(method == "int80" ? "int 0x80" : "syscall");
+                b.Asm("step_after:").Asm("nop").Asm("nop").Asm("step_end:").Asm("nop");
+                return b.Build();
+            },
+            Tracer = () => new StepTracer(() => self!.Probe.Labels["step_end"]),
+        };
+        return self;
+    }
+
+    /// <summary>Records the entry and exit stop of the first system call after the SIGSTOP.</summary>
+    private sealed class SyscallStopsTracer(bool i386) : TracerScript
+    {
+        private int _seen;
+
+        public override TraceResume OnStop(ITraceeStop stop, TraceLog log)
+        {
+            if (_seen >= 2 || stop.Kind is not (TraceStopKind.SyscallEntry or TraceStopKind.SyscallExit)) return TraceResume.Syscall;
+            string p = stop.Kind == TraceStopKind.SyscallEntry ? "entry" : "exit";
+            _seen++;
+            log.Add($"{p}.ip", stop.Get("ip"));
+            log.Add($"{p}.orig_ax", stop.Get("orig_ax"));
+            log.Add($"{p}.ax", stop.Get("ax"));
+            foreach (var r in i386 ? new[] { "bx", "cx", "dx", "si", "di", "bp" } : ["di", "si", "dx", "r10", "r8", "r9"]) log.Add($"{p}.{r}", stop.Get(r));
+            foreach (var r in new[] { "r8", "r9", "r10", "r11", "cx" }) if (i386 || r is "r11" or "cx") log.Add($"{p}.{r}", stop.Get(r));
+            log.Add($"{p}.flags", stop.Get("flags"));
+            log.Add($"{p}.sp", stop.Get("sp"));
+            if (stop.Read(stop.Get("ip") - 2, 2) is byte[] insn) log.Add($"{p}.ip-2.insn", BitConverter.ToUInt16(insn));
+            return TraceResume.Syscall;
+        }
+    }
+
+    /// <summary>At the exit stop of the first call, applies an edit; records any signal stop after it.</summary>
+    private sealed class EditAtExitTracer(Action<ITraceeStop> edit) : TracerScript
+    {
+        private bool _done;
+
+        public override TraceResume OnStop(ITraceeStop stop, TraceLog log)
+        {
+            if (!_done && stop.Kind == TraceStopKind.SyscallExit)
+            {
+                _done = true;
+                log.Add("exit.ip", stop.Get("ip"));
+                edit(stop);
+            }
+            else if (_done && stop.Kind == TraceStopKind.Signal)
+            {
+                log.Add("signal-stop.signal", (ulong)stop.Signal);
+                log.Add("signal-stop.ip", stop.Get("ip"));
+            }
+            return TraceResume.Syscall;
+        }
+    }
+
+    /// <summary>Single-steps from the SIGSTOP to a label, recording each step stop's IP; then runs on with PTRACE_SYSCALL.</summary>
+    private sealed class StepTracer(Func<ulong> end) : TracerScript
+    {
+        private bool _done;
+        public override TraceResume First => TraceResume.SingleStep;
+
+        public override TraceResume OnStop(ITraceeStop stop, TraceLog log)
+        {
+            if (_done) return TraceResume.Syscall;
+            if (stop.Kind == TraceStopKind.Step)
+            {
+                log.Add($"step{log.Values.Count}.ip", stop.Get("ip"));
+                if (stop.Get("ip") >= end()) { _done = true; return TraceResume.Syscall; }
+                return TraceResume.SingleStep;
+            }
+            log.Add($"stop{log.Values.Count}.kind", (ulong)stop.Kind);
+            return TraceResume.SingleStep;
+        }
+    }
+
+    /// <summary>PTRACE_SYSEMU at the first call: records the entry stop, makes ax the result, then resumes with PTRACE_SYSCALL.</summary>
+    private sealed class SysemuTracer : TracerScript
+    {
+        private int _n;
+        public override TraceResume First => TraceResume.Sysemu;
+
+        public override TraceResume OnStop(ITraceeStop stop, TraceLog log)
+        {
+            _n++;
+            if (_n == 1)
+            {
+                log.Add("stop1.kind", (ulong)stop.Kind);
+                log.Add("stop1.orig_ax", stop.Get("orig_ax"));
+                log.Add("stop1.ax", stop.Get("ax"));
+                log.Add("stop1.ip", stop.Get("ip"));
+                stop.Set("ax", 0x4242);
+            }
+            else if (_n == 2)
+            {
+                log.Add("stop2.kind", (ulong)stop.Kind);
+                log.Add("stop2.orig_ax", stop.Get("orig_ax"));
+                log.Add("stop2.ax", stop.Get("ax"));
+                log.Add("stop2.ip", stop.Get("ip"));
+            }
+            return TraceResume.Syscall;
+        }
+    }
+}
