@@ -48,7 +48,7 @@ public sealed class HostScenario
             rows.Add(("phase", phase switch { 1 => "returned", 2 => "signal handler ran", 3 => "resumed elsewhere", _ => phase.ToString(CultureInfo.InvariantCulture) }));
             foreach (var (name, value) in v)
             {
-                if (name.StartsWith("after.", StringComparison.Ordinal))
+                if (name.StartsWith("after.", StringComparison.Ordinal) && phase != 2)
                 {
                     rows.Add((name, name == "after.flags" ? f.Hex(value) : f.Format(value)));
                     if (name == "after.ax")
@@ -58,7 +58,7 @@ public sealed class HostScenario
                         rows.Add(("errno", Errno.FromReturn(ret) ?? "-"));
                     }
                 }
-                else if (name.StartsWith("sig.", StringComparison.Ordinal))
+                else if (name.StartsWith("sig.", StringComparison.Ordinal) && phase == 2)
                 {
                     rows.Add((name, name switch
                     {
@@ -150,6 +150,24 @@ public static class HostScenarios
                 return b.Build();
             },
         });
+        foreach (int bits in new[] { 32, 64 })
+        {
+            string name = $"pagefault-{bits}";
+            list.Add(new HostScenario
+            {
+                Name = name, Bitness = bits,
+                Description = "a user read of an unmapped page: SIGSEGV, SEGV_MAPERR, si_addr, trapno 14, the error code, the IP",
+                Build = () =>
+                {
+                    var b = new ProbeBuilder(name, bits);
+                    b.InstallHandler(SIGSEGV, "handler");
+                    b.Asm("fault_insn:").Asm($"mov {b.Hw("ax")}, [0x1008]");
+                    b.SaveImm("phase", 1).Asm("jmp finish");
+                    b.SignalRecorder();
+                    return b.Build();
+                },
+            });
+        }
         list.Add(new HostScenario
         {
             Name = "vdso-32-auxv", Bitness = 32,
@@ -257,7 +275,7 @@ public static class HostScenarios
         self = new HostScenario
         {
             Name = name, Description = description, Bitness = 64,
-            Build = () => CallProbe(name, 64, "syscall", 39, [], stopFirst: true),
+            Build = () => CallProbe(name, 64, "syscall", 3, [-1], stopFirst: true),
             Tracer = () => new EditAtExitTracer(s => edit(s, self!.Probe)),
         };
         return self;

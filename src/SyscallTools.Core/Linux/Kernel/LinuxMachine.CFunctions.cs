@@ -284,6 +284,11 @@ public sealed partial class LinuxMachine
                 Tracer.Stop(Ptrace.PtraceStopKind.SyscallExit, regs);
             ExitWork?.Invoke(this, regs);
         }
+        // report_single_step(): a tracer single-stepping (SYSCALL_WORK_SYSCALL_EXIT_TRAP) over a system call gets a
+        // SIGTRAP at the return address (user_single_step_report), since TF was masked inside the call. Not after SYSEMU.
+        if (Tracer.SingleStep && Tracer.Attached && (Task.Flags & ThreadFlags.SyscallEmu) == 0
+            && Current.Entry is not (EntryKind.Exception or EntryKind.None))
+            SendSignal(Signal.SIGTRAP);
         for (int guard = 0; guard < 64 && !Task.Exited; guard++)
         {
             var f = Task.Flags;
@@ -393,7 +398,8 @@ public sealed partial class LinuxMachine
             Vector.AC => Signal.SIGBUS,
             _ => Signal.SIGSEGV,
         };
-        _pendingTrap = (vector, errorCode, vector == Vector.PF ? Cpu.Cr2 : 0);
+        // Exceptions without a hardware error code report 0 (the stub's -1 is only orig_ax's "not a syscall").
+        _pendingTrap = (vector, Vector.HasErrorCode(vector) ? errorCode : 0, vector == Vector.PF ? Cpu.Cr2 : 0, regs.Ip);
         ForceSignal(sig);
         ExitToUserMode(regs);
     }
