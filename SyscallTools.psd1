@@ -25,6 +25,7 @@
         'Test-VdsoUnwind'
         'Import-EmuVdso'
         'Get-EmuVdso'
+        'Compare-HostKernel'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

@@ -21,6 +21,14 @@ BeforeAll {
 
 BeforeDiscovery {
     $script:Expected = [ordered]@{
+        'Compare-HostKernel' = @(
+            'Compare|HostVdso|System.Management.Automation.SwitchParameter|'
+            'Compare|Kernel|System.String|'
+            'Compare|Scenario|System.String[]|Position=0,ByValue,ByPropertyName'
+            'Compare|TimeoutSeconds|System.Int32|'
+            'List|ListAvailable|System.Management.Automation.SwitchParameter|Mandatory'
+            'List|Scenario|System.String[]|Position=0,ByValue,ByPropertyName'
+        )
         'Get-EmuCpuProfile' = @(
             '__AllParameterSets|Vendor|System.String[]|Position=0,ByValue,ByPropertyName'
         )
@@ -125,6 +133,7 @@ BeforeDiscovery {
         )
     }
     $script:Shape = @{
+        'Compare-HostKernel' = @{ Default = 'Compare'; ShouldProcess = $false }
         'Get-EmuCpuProfile' = @{ Default = '__AllParameterSets'; ShouldProcess = $false }
         'Get-EmuKernel'     = @{ Default = '__AllParameterSets'; ShouldProcess = $false }
         'Get-EmuTrace'      = @{ Default = '__AllParameterSets'; ShouldProcess = $false }

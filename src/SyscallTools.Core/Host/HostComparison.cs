@@ -80,3 +80,9 @@ public static class HostComparison
         return b.Asm("jmp finish").Build();
     }
 }
+
+/// <summary>A scenario as a listing shows it.</summary>
+public sealed record HostScenarioInfo(string Name, int Bitness, bool Traced, string Description)
+{
+    public static HostScenarioInfo Of(HostScenario s) => new(s.Name, s.Bitness, s.Tracer is not null, s.Description);
+}

@@ -28,4 +28,8 @@ public static class ErrorIds
     public const string UnsupportedInput = "SyscallTools.UnsupportedInput";
     /// <summary>A file that is not a usable 32-bit vDSO (not ELF32 i386, truncated, no __kernel_vsyscall or landing pad), or a vDSO whose .eh_frame is malformed.</summary>
     public const string InvalidVdsoImage = "SyscallTools.InvalidVdsoImage";
+    /// <summary>A Compare-HostKernel scenario name that -ListAvailable does not list.</summary>
+    public const string UnknownScenario = "SyscallTools.UnknownScenario";
+    /// <summary>A host probe that could not be written, started or compared (not a disagreement: the comparison did not happen).</summary>
+    public const string HostProbeFailed = "SyscallTools.HostProbeFailed";
 }
