@@ -100,7 +100,7 @@ public sealed class HostScenario
         {
             if (probe.Symbolize(v) is string s) return "probe:" + s;
             if (_vdso != 0 && v >= _vdso && v < _vdso + 0x4000) return $"vdso+0x{v - _vdso:x}";
-            if (_sp0 != 0 && v >= _sp0 - 0x10000 && v < _sp0 + 0x10000)
+            if (_sp0 != 0 && v >= _sp0 - 0x1000 && v < _sp0 + 0x1000)
                 return v >= _sp0 ? $"sp0+0x{v - _sp0:x}" : $"sp0-0x{_sp0 - v:x}";
             return Hex(v);
         }
