@@ -109,6 +109,8 @@ public static class EmulatedProbeRunner
 
         public void Set(string register, ulong value) => stop.Poke(register, value);
 
+        public void Kill(int signal) => machine.SendSignal(signal);
+
         public byte[]? Read(ulong address, int length)
         {
             var b = new byte[length];

@@ -284,6 +284,11 @@ public static class HostProbeRunner
             _dirty = true;
         }
 
+        public void Kill(int signal)
+        {
+            if (Native.kill(_pid, signal) != 0) Error = $"kill({signal}) failed: errno {Marshal.GetLastPInvokeError()}";
+        }
+
         public byte[]? Read(ulong address, int length)
         {
             var bytes = new byte[length];

@@ -58,6 +58,8 @@ public sealed class HostScenario
                         rows.Add(("errno", Errno.FromReturn(ret) ?? "-"));
                     }
                 }
+                else if (name.StartsWith("count.", StringComparison.Ordinal))
+                    rows.Add((name, value.ToString(CultureInfo.InvariantCulture)));
                 else if (name.StartsWith("sig.", StringComparison.Ordinal) && phase == 2)
                 {
                     rows.Add((name, name switch
@@ -76,8 +78,9 @@ public sealed class HostScenario
             {
                 string shown = name.EndsWith(".insn", StringComparison.Ordinal) ? BitConverter.ToString(BitConverter.GetBytes((ushort)value)).Replace('-', ' ').ToLowerInvariant()
                     : name.EndsWith(".kind", StringComparison.Ordinal) ? ((TraceStopKind)value).ToString()
-                    : name.EndsWith(".signal", StringComparison.Ordinal) ? Signal.Name((int)value)
+                    : name.EndsWith(".signal", StringComparison.Ordinal) || name.EndsWith(".queued", StringComparison.Ordinal) ? Signal.Name((int)value)
                     : name.EndsWith(".orig_ax", StringComparison.Ordinal) || name.EndsWith(".nr", StringComparison.Ordinal) ? ((long)value).ToString(CultureInfo.InvariantCulture)
+                    : name.EndsWith(".ax", StringComparison.Ordinal) && (long)value is < 0 and >= -4095 ? $"{(long)value} ({Errno.FromReturn((long)value)})"
                     : name.EndsWith(".flags", StringComparison.Ordinal) ? f.Hex(value)
                     : f.Format(value);
                 rows.Add((name, shown));
@@ -197,6 +200,13 @@ public static class HostScenarios
             (s, _) => s.Set("ip", 0x0000_8000_0000_0000)));
         list.Add(Step("singlestep-syscall-64", 64, "syscall"));
         list.Add(Step("singlestep-int80-32", 32, "int80"));
+        list.Add(Restart("restart-read-64", 64, "syscall", "read", SaRestart, SIGWINCH, SIGUSR1));
+        list.Add(Restart("restart-read-64-eintr", 64, "syscall", "read", 0, SIGUSR1));
+        list.Add(Restart("restart-read-vdso-32", 32, "vdso", "read", SaRestart, SIGWINCH, SIGUSR1));
+        list.Add(Restart("restart-read-int80-32-eintr", 32, "int80", "read", 0, SIGUSR1));
+        list.Add(Restart("restart-nanosleep-64", 64, "syscall", "nanosleep", SaRestart, SIGWINCH));
+        list.Add(Restart("restart-nanosleep-64-handler", 64, "syscall", "nanosleep", SaRestart, SIGUSR1));
+        list.Add(Restart("restart-nanosleep-vdso-32", 32, "vdso", "nanosleep", SaRestart, SIGWINCH));
         list.Add(new HostScenario
         {
             Name = "sysemu-64", Bitness = 64,
@@ -228,16 +238,19 @@ public static class HostScenarios
     /// call by <paramref name="method"/>, then every register and the flags recorded (phase 1) — or, if the entry
     /// faults, the signal as the handler saw it (phase 2).
     /// </summary>
-    public static ProbeProgram CallProbe(string name, int bits, string method, long nr, long[] args, bool stopFirst, Action<ProbeBuilder>? elsewhere = null)
+    public static ProbeProgram CallProbe(string name, int bits, string method, long nr, long[] args, bool stopFirst,
+        Action<ProbeBuilder>? setup = null, Action<ProbeBuilder, string[]>? loadArgs = null, Action<ProbeBuilder>? extra = null)
     {
         var b = new ProbeBuilder(name, bits);
         foreach (var sig in new[] { SIGILL, SIGSEGV, SIGBUS }) b.InstallHandler(sig, "handler");
+        setup?.Invoke(b);
         if (stopFirst) b.StopForTracer();
         bool i386 = bits == 32 || method == "int80";
         string[] argRegs = i386 ? ["bx", "cx", "dx", "si", "di", "bp"] : ["di", "si", "dx", "r10", "r8", "r9"];
         b.LoadSentinels();
         for (int i = 0; i < args.Length; i++)
             b.Asm($"mov {b.Hw(argRegs[i])}, {(i386 ? (uint)args[i] : (ulong)args[i]).ToString(CultureInfo.InvariantCulture)}");
+        loadArgs?.Invoke(b, argRegs.Select(r => b.Hw(r)).ToArray());
         b.Asm(bits == 64 && (ulong)nr > uint.MaxValue ? $"mov rax, 0x{(ulong)nr:x}" : $"mov {b.Hw("ax")}, {nr}");
         b.Asm($"push 0x{SentinelFlags:x}").Asm(bits == 32 ? "popfd" : "popfq");
         b.Asm("call_site:");
@@ -265,8 +278,90 @@ public static class HostScenarios
         if (method == "syscall" && bits == 32)
             b.Asm("raw_syscall:").Asm("push ecx").Asm("push edx").Asm("push ebp").Asm("mov ebp, ecx").Asm("syscall_insn:").Asm("syscall")
              .Asm("pop ebp").Asm("pop edx").Asm("pop ecx").Asm("ret");
+        extra?.Invoke(b);
         b.SignalRecorder();
         return b.Build();
+    }
+
+    public const int SIGUSR1 = 10, SIGWINCH = 28, SaRestart = 0x1000_0000;
+
+    /// <summary>
+    /// An interrupted blocking call and its restart: the probe makes a pipe and installs a SIGUSR1 handler (which
+    /// counts, writes one byte into the pipe and returns through rt_sigreturn), then calls read on the empty pipe or
+    /// nanosleep(1 ms). The tracer queues <paramref name="signals"/> one per entry stop of that call (SIGWINCH: ignored
+    /// by default, so no handler runs) and records every stop: the -ERESTART* value at the exit stop, the signal stop,
+    /// the restarted entry at ip-2 (restart_syscall for nanosleep without a handler), the final result.
+    /// </summary>
+    private static HostScenario Restart(string name, int bits, string method, string call, long usr1Flags, params int[] signals)
+    {
+        bool i386 = bits == 32 || method == "int80";
+        long nr = (call, i386) switch { ("read", true) => 3, ("read", false) => 0, (_, true) => 162, _ => 35 };
+        string what = string.Join(", then ", signals.Select(sg => sg == SIGWINCH ? "SIGWINCH (ignored)" : (usr1Flags & SaRestart) != 0 ? "SIGUSR1 (handler, SA_RESTART)" : "SIGUSR1 (handler, no SA_RESTART)"));
+        return new HostScenario
+        {
+            Name = name, Bitness = bits,
+            Description = $"{(call == "read" ? "read() on an empty pipe" : "nanosleep(1 ms)")} through {Describe(method, bits)} interrupted by {what}: the restart, as the tracer and the program see it",
+            Build = () =>
+            {
+                return CallProbe(name, bits, method, nr, [], stopFirst: true,
+                    setup: b =>
+                    {
+                        ulong fds = b.ScratchAddress + 0x100, ts = b.ScratchAddress + 0x180, x = b.ScratchAddress + 0x300;
+                        b.InstallHandler(SIGUSR1, "usr1", usr1Flags, "restorer");
+                        b.Sys(bits == 32 ? 42 : 22, (long)fds);
+                        b.Asm($"mov byte ptr [0x{x:x}], 0x78");
+                        b.Asm($"mov dword ptr [0x{ts + (ulong)(bits / 8):x}], 1000000");
+                    },
+                    loadArgs: (b, a) =>
+                    {
+                        ulong fds = b.ScratchAddress + 0x100, ts = b.ScratchAddress + 0x180, buf = b.ScratchAddress + 0x200;
+                        if (call == "read")
+                        {
+                            b.Asm($"mov {a[0]}, 0").Asm($"mov {(a[0].StartsWith('r') ? "e" + a[0][1..] : a[0])}, [0x{fds:x}]");
+                            b.Asm($"mov {a[1]}, 0x{buf:x}").Asm($"mov {a[2]}, 16");
+                        }
+                        else b.Asm($"mov {a[0]}, 0x{ts:x}").Asm($"mov {a[1]}, 0");
+                    },
+                    extra: b =>
+                    {
+                        ulong fds = b.ScratchAddress + 0x100, x = b.ScratchAddress + 0x300;
+                        b.Asm("usr1:").Asm($"inc dword ptr [0x{b.Slot("count.usr1"):x}]");
+                        if (bits == 32)
+                            b.Asm($"mov ebx, [0x{fds + 4:x}]").Asm($"mov ecx, 0x{x:x}").Asm("mov edx, 1").Asm("mov eax, 4").Asm("int 0x80");
+                        else
+                            b.Asm($"mov edi, [0x{fds + 4:x}]").Asm($"mov esi, 0x{x:x}").Asm("mov edx, 1").Asm("mov eax, 1").Asm("syscall");
+                        b.Asm("ret");
+                        b.Restorer();
+                    });
+            },
+            Tracer = () => new RestartTracer(nr, signals),
+        };
+    }
+
+    /// <summary>Queues one signal per entry stop of call <c>nr</c>; records every stop (kind, nr, ax, ip, signal).</summary>
+    private sealed class RestartTracer(long nr, int[] signals) : TracerScript
+    {
+        private int _n, _sent;
+
+        public override TraceResume OnStop(ITraceeStop stop, TraceLog log)
+        {
+            if (++_n > 16) return TraceResume.Syscall;
+            string p = $"stop{_n:00}";
+            log.Add($"{p}.kind", (ulong)stop.Kind);
+            if (stop.Kind == TraceStopKind.Signal) log.Add($"{p}.signal", (ulong)stop.Signal);
+            else
+            {
+                log.Add($"{p}.nr", stop.Get("orig_ax"));
+                if (stop.Kind == TraceStopKind.SyscallExit) log.Add($"{p}.ax", stop.Get("ax"));
+            }
+            log.Add($"{p}.ip", stop.Get("ip"));
+            if (stop.Kind == TraceStopKind.SyscallEntry && (long)stop.Get("orig_ax") == nr && _sent < signals.Length)
+            {
+                log.Add($"{p}.queued", (ulong)signals[_sent]);
+                stop.Kill(signals[_sent++]);
+            }
+            return TraceResume.Syscall;
+        }
     }
 
     private static HostScenario Edit(string name, string description, Action<ITraceeStop, ProbeProgram> edit)

@@ -176,13 +176,15 @@ public sealed class ProbeBuilder
     /// rt_sigaction(sig, {handler, SA_SIGINFO|SA_RESTORER[|extra], restorer = finish}, NULL, 8). The handler label must
     /// exist in the probe. The restorer is never used: handlers end by jumping to finish.
     /// </summary>
-    public ProbeBuilder InstallHandler(int sig, string handlerLabel, long extraFlags = 0)
+    public ProbeBuilder InstallHandler(int sig, string handlerLabel, long extraFlags = 0, string restorer = "finish")
     {
         ulong act = ScratchAddress;
         int w = Bitness / 8;
-        Asm($"mov {Ptr} [0x{act:x}], {{label:{handlerLabel}}}");
+        // "SIG_IGN" / "SIG_DFL" install the dispositions themselves.
+        string handler = handlerLabel switch { "SIG_IGN" => "1", "SIG_DFL" => "0", _ => $"{{label:{handlerLabel}}}" };
+        Asm($"mov {Ptr} [0x{act:x}], {handler}");
         Asm($"mov {Ptr} [0x{act + (ulong)w:x}], 0x{0x0400_0004 | extraFlags:x}");
-        Asm($"mov {Ptr} [0x{act + 2 * (ulong)w:x}], {{label:finish}}");
+        Asm($"mov {Ptr} [0x{act + 2 * (ulong)w:x}], {{label:{restorer}}}");
         Asm($"mov {Ptr} [0x{act + 3 * (ulong)w:x}], 0");
         if (Bitness == 32) Asm($"mov dword ptr [0x{act + 16:x}], 0");
         return Sys(Bitness == 32 ? 174 : 13, sig, (long)act, 0, 8);
@@ -222,6 +224,10 @@ public sealed class ProbeBuilder
         }
         return Asm("jmp finish");
     }
+
+    /// <summary>An rt_sigreturn trampoline at <paramref name="label"/>, for handlers that return.</summary>
+    public ProbeBuilder Restorer(string label = "restorer") =>
+        Asm($"{label}:").Asm($"mov eax, {(Bitness == 32 ? 173 : 15)}").Asm(Bitness == 32 ? "int 0x80" : "syscall").Asm("hlt");
 
     /// <summary>The probe writes raw bytes (a vDSO dump) instead of slots: the body sets up write itself.</summary>
     public ProbeBuilder RawOutput()

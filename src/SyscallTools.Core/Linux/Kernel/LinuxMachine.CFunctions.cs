@@ -279,8 +279,9 @@ public sealed partial class LinuxMachine
         if ((Task.Flags & ThreadFlags.SyscallExitWork) != 0)
         {
             // syscall_exit_work: no exit stop after PTRACE_SYSEMU skipped the call.
+            // exit and exit_group never return: do_exit() runs inside the call, so there is no exit stop either.
             if ((Task.Flags & ThreadFlags.SyscallTrace) != 0 && (Task.Flags & ThreadFlags.SyscallEmu) == 0
-                && Current.Entry is not (EntryKind.Exception or EntryKind.None))
+                && Current.Entry is not (EntryKind.Exception or EntryKind.None) && !Task.Exited)
                 Tracer.Stop(Ptrace.PtraceStopKind.SyscallExit, regs);
             ExitWork?.Invoke(this, regs);
         }

@@ -219,7 +219,10 @@ public sealed partial class LinuxMachine
         }
         RecalcSigPending();
         regs.OrigAx = unchecked((ulong)-1L);                    // never restart the interrupted call again
-        return KernelBits == 64 && Task.Bitness == 64 ? (long)regs.Ax : (int)regs.Ax;
+        RestartBlock = null;                                    // restart_block.fn = do_no_restart_syscall
+        // "return regs->ax": on a 64-bit kernel that is the restored register, zero-extended from the 32-bit sigcontext
+        // for a compat task (a 64-bit tracer sees 0x00000000fffffffc, not -4); a 32-bit kernel's ax is 32 bits anyway.
+        return KernelBits == 64 ? (long)regs.Ax : (int)regs.Ax;
     }
 
     private long BadFrame(PtRegs regs)
