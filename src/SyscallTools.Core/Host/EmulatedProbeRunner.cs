@@ -111,6 +111,15 @@ public static class EmulatedProbeRunner
 
         public void Kill(int signal) => machine.SendSignal(signal);
 
+        public (int Code, ulong Addr)? SigInfo()
+        {
+            if (kind != TraceStopKind.Signal) return null;
+            var info = machine.SigInfoForTracer(stop.Signal);
+            int union = machine.Task.Bitness == 32 ? 12 : 16;
+            ulong addr = machine.Task.Bitness == 32 ? BitConverter.ToUInt32(info, union) : BitConverter.ToUInt64(info, union);
+            return (BitConverter.ToInt32(info, 8), addr);
+        }
+
         public byte[]? Read(ulong address, int length)
         {
             var b = new byte[length];

@@ -284,6 +284,15 @@ public static class HostProbeRunner
             _dirty = true;
         }
 
+        public (int Code, ulong Addr)? SigInfo()
+        {
+            if (Kind != TraceStopKind.Signal) return null;
+            var info = new byte[128];
+            if (Native.ptrace(Native.PTRACE_GETSIGINFO, _pid, IntPtr.Zero, info) < 0) return null;
+            // A 64-bit tracer reads the 64-bit siginfo_t (converted for compat tasks): the union starts at 16.
+            return (BitConverter.ToInt32(info, 8), BitConverter.ToUInt64(info, 16));
+        }
+
         public void Kill(int signal)
         {
             if (Native.kill(_pid, signal) != 0) Error = $"kill({signal}) failed: errno {Marshal.GetLastPInvokeError()}";

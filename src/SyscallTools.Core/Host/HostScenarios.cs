@@ -80,6 +80,7 @@ public sealed class HostScenario
                     : name.EndsWith(".kind", StringComparison.Ordinal) ? ((TraceStopKind)value).ToString()
                     : name.EndsWith(".signal", StringComparison.Ordinal) || name.EndsWith(".queued", StringComparison.Ordinal) ? Signal.Name((int)value)
                     : name.EndsWith(".orig_ax", StringComparison.Ordinal) || name.EndsWith(".nr", StringComparison.Ordinal) ? ((long)value).ToString(CultureInfo.InvariantCulture)
+                    : name.EndsWith(".si_code", StringComparison.Ordinal) ? ((int)value).ToString(CultureInfo.InvariantCulture)
                     : name.EndsWith(".ax", StringComparison.Ordinal) && (long)value is < 0 and >= -4095 ? $"{(long)value} ({Errno.FromReturn((long)value)})"
                     : name.EndsWith(".flags", StringComparison.Ordinal) ? f.Hex(value)
                     : f.Format(value);
@@ -152,6 +153,35 @@ public static class HostScenarios
                 b.SignalRecorder();
                 return b.Build();
             },
+        });
+        list.Add(new HostScenario
+        {
+            Name = "badstack-vdso-32-traced", Bitness = 32,
+            Description = "the bad-stack vDSO call under a tracer: the SIGSEGV signal stop (IP, SP, si_code, si_addr), then the kill",
+            Build = () =>
+            {
+                var b = new ProbeBuilder("badstack-vdso-32-traced", 32);
+                b.StopForTracer();
+                b.Asm("mov esp, 0x1000").Asm("mov eax, 20");
+                b.Asm("call_site:").Asm($"call dword ptr [0x{b.Slot("aux.sysinfo"):x}]");
+                b.SaveImm("phase", 1).Asm("jmp finish");
+                return b.Build();
+            },
+            Tracer = () => new DelegateTracer((stop, log) =>
+            {
+                if (stop.Kind == TraceStopKind.Signal)
+                {
+                    log.Add($"signal{log.Stops}.signal", (ulong)stop.Signal);
+                    log.Add($"signal{log.Stops}.ip", stop.Get("ip"));
+                    log.Add($"signal{log.Stops}.sp", stop.Get("sp"));
+                    if (stop.SigInfo() is var (code, addr))
+                    {
+                        log.Add($"signal{log.Stops}.si_code", (ulong)code);
+                        log.Add($"signal{log.Stops}.si_addr", addr);
+                    }
+                }
+                return TraceResume.Syscall;
+            }),
         });
         foreach (int bits in new[] { 32, 64 })
         {
@@ -435,6 +465,11 @@ public static class HostScenarios
             {
                 log.Add("signal-stop.signal", (ulong)stop.Signal);
                 log.Add("signal-stop.ip", stop.Get("ip"));
+                if (stop.SigInfo() is var (code, addr))
+                {
+                    log.Add("signal-stop.si_code", (ulong)code);
+                    log.Add("signal-stop.si_addr", addr);
+                }
             }
             return TraceResume.Syscall;
         }

@@ -22,6 +22,8 @@ public interface ITraceeStop
     /// <summary>A register by its user_regs_struct name (ax, orig_ax, ip, r8, flags...), as a 64-bit tracer reads it.</summary>
     ulong Get(string register);
     void Set(string register, ulong value);
+    /// <summary>At a signal stop, PTRACE_GETSIGINFO: (si_code, si_addr) of the signal about to be delivered; null elsewhere.</summary>
+    (int Code, ulong Addr)? SigInfo();
     /// <summary>kill(tracee, sig) while it is stopped: the signal is pending when it runs on.</summary>
     void Kill(int signal);
     /// <summary>PTRACE_PEEKTEXT, as bytes (null when the address cannot be read).</summary>

@@ -134,6 +134,48 @@ public class ProbeTests
         Assert.Equal("probe:returned", v["sig.cx"]);        // the user's registers, not the kernel's
     }
 
+    [Fact]
+    public void A_pending_signal_ends_an_empty_pipe_read_with_ERESTARTSYS_and_it_restarts()
+    {
+        // Found by the oracle: the model's empty pipe answered EAGAIN even with a signal pending.
+        var v = Emulate("restart-read-64");
+        Assert.Equal("-512 (ERESTARTSYS)", v["stop02.ax"]);
+        Assert.Equal("SIGWINCH", v["stop03.signal"]);
+        Assert.Equal("0", v["stop04.nr"]);                  // the same read again (ignored signal: restarted)
+        Assert.Equal("1", v["return"]);                     // the SA_RESTART handler wrote one byte
+        Assert.Equal("1", v["count.usr1"]);
+    }
+
+    [Fact]
+    public void An_interrupted_nanosleep_without_a_handler_finishes_through_restart_syscall()
+    {
+        // Found by the oracle: nanosleep set no restart block, so restart_syscall returned -EINTR instead of 0.
+        var v = Emulate("restart-nanosleep-64");
+        Assert.Equal("-516 (ERESTART_RESTARTBLOCK)", v["stop02.ax"]);
+        Assert.Equal("219", v["stop04.nr"]);
+        Assert.Equal("0x0", v["stop05.ax"]);
+        Assert.Equal("0", v["return"]);
+    }
+
+    [Fact]
+    public void A_compat_rt_sigreturn_returns_ax_zero_extended_to_a_64bit_tracer()
+    {
+        // Found by the oracle: the model sign-extended the restored eax (-4 became 0xfffffffffffffffc).
+        var v = Emulate("restart-read-int80-32-eintr");
+        Assert.Equal("173", v["stop06.nr"]);
+        Assert.Equal("0xfffffffc", v["stop07.ax"]);
+        Assert.Equal("EINTR", v["errno"]);
+    }
+
+    [Fact]
+    public void Exit_group_has_an_entry_stop_and_no_exit_stop()
+    {
+        // Found by the oracle: the model reported a syscall-exit stop for exit_group.
+        var v = Emulate("restart-read-64-eintr");
+        Assert.Equal("231", v["stop10.nr"]);
+        Assert.False(v.ContainsKey("stop11.kind"));
+    }
+
     // ---- on the host ----
 
     [HostFact(64)]

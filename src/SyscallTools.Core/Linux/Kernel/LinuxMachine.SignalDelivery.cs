@@ -63,6 +63,9 @@ public sealed partial class LinuxMachine
     private bool InSyscall(PtRegs regs) => KernelBits == 64 && Task.Bitness == 64 ? (long)regs.OrigAx >= 0 : (int)regs.OrigAx >= 0;
     private long SignedAx(PtRegs regs) => KernelBits == 64 && Task.Bitness == 64 ? (long)regs.Ax : (int)regs.Ax;
 
+    /// <summary>The siginfo_t (of the task's bitness) the signal now being delivered carries: what PTRACE_GETSIGINFO reads.</summary>
+    internal byte[] SigInfoForTracer(int sig) => SigInfo(sig);
+
     private byte[] SigInfo(int sig)
     {
         var info = new byte[128];
