@@ -26,6 +26,7 @@
         'Import-EmuVdso'
         'Get-EmuVdso'
         'Compare-HostKernel'
+        'Measure-HostSyscall'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

@@ -21,6 +21,10 @@ BeforeAll {
 
 BeforeDiscovery {
     $script:Expected = [ordered]@{
+        'Measure-HostSyscall' = @(
+            '__AllParameterSets|Iterations|System.Int64|'
+            '__AllParameterSets|Method|System.String[]|Position=0,ByValue,ByPropertyName'
+        )
         'Compare-HostKernel' = @(
             'Compare|HostVdso|System.Management.Automation.SwitchParameter|'
             'Compare|Kernel|System.String|'
@@ -133,6 +137,7 @@ BeforeDiscovery {
         )
     }
     $script:Shape = @{
+        'Measure-HostSyscall' = @{ Default = '__AllParameterSets'; ShouldProcess = $false }
         'Compare-HostKernel' = @{ Default = 'Compare'; ShouldProcess = $false }
         'Get-EmuCpuProfile' = @{ Default = '__AllParameterSets'; ShouldProcess = $false }
         'Get-EmuKernel'     = @{ Default = '__AllParameterSets'; ShouldProcess = $false }

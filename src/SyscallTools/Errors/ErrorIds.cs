@@ -32,4 +32,6 @@ public static class ErrorIds
     public const string UnknownScenario = "SyscallTools.UnknownScenario";
     /// <summary>A host probe that could not be written, started or compared (not a disagreement: the comparison did not happen).</summary>
     public const string HostProbeFailed = "SyscallTools.HostProbeFailed";
+    /// <summary>A Measure-HostSyscall method name that is not one of its entry methods.</summary>
+    public const string UnknownEntryMethod = "SyscallTools.UnknownEntryMethod";
 }
