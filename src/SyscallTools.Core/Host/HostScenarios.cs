@@ -58,6 +58,10 @@ public sealed class HostScenario
                         rows.Add(("errno", Errno.FromReturn(ret) ?? "-"));
                     }
                 }
+                else if (name.StartsWith("trap.", StringComparison.Ordinal))
+                {
+                    if (value != 0) rows.Add((name, f.Format(value)));
+                }
                 else if (name.StartsWith("count.", StringComparison.Ordinal))
                     rows.Add((name, value.ToString(CultureInfo.InvariantCulture)));
                 else if (name.StartsWith("sig.", StringComparison.Ordinal) && phase == 2)
@@ -237,6 +241,11 @@ public static class HostScenarios
         list.Add(Restart("restart-nanosleep-64", 64, "syscall", "nanosleep", SaRestart, SIGWINCH));
         list.Add(Restart("restart-nanosleep-64-handler", 64, "syscall", "nanosleep", SaRestart, SIGUSR1));
         list.Add(Restart("restart-nanosleep-vdso-32", 32, "vdso", "nanosleep", SaRestart, SIGWINCH));
+        list.Add(TrapFlag("tf-syscall-64", 64, "syscall"));
+        list.Add(TrapFlag("tf-int80-64", 64, "int80"));
+        list.Add(TrapFlag("tf-int80-32", 32, "int80"));
+        list.Add(TrapFlag("tf-vdso-32", 32, "vdso"));
+        list.Add(TrapFlag("tf-sysenter-32", 32, "sysenter"));
         list.Add(new HostScenario
         {
             Name = "sysemu-64", Bitness = 64,
@@ -280,9 +289,9 @@ public static class HostScenarios
         b.LoadSentinels();
         for (int i = 0; i < args.Length; i++)
             b.Asm($"mov {b.Hw(argRegs[i])}, {(i386 ? (uint)args[i] : (ulong)args[i]).ToString(CultureInfo.InvariantCulture)}");
+        b.Asm($"push 0x{SentinelFlags:x}").Asm(bits == 32 ? "popfd" : "popfq");
         loadArgs?.Invoke(b, argRegs.Select(r => b.Hw(r)).ToArray());
         b.Asm(bits == 64 && (ulong)nr > uint.MaxValue ? $"mov rax, 0x{(ulong)nr:x}" : $"mov {b.Hw("ax")}, {nr}");
-        b.Asm($"push 0x{SentinelFlags:x}").Asm(bits == 32 ? "popfd" : "popfq");
         b.Asm("call_site:");
         switch (method)
         {
@@ -392,6 +401,51 @@ public static class HostScenarios
             }
             return TraceResume.Syscall;
         }
+    }
+
+    /// <summary>
+    /// The program sets TF itself around a system call, with a SIGTRAP handler (SA_NODEFER not needed: the handler runs
+    /// with TF clear and sigreturn restores it) that records the IP of each trap: which instructions trap, inside the
+    /// vDSO too, and where the call's own trap lands.
+    /// </summary>
+    private static HostScenario TrapFlag(string name, int bits, string method)
+    {
+        const int MaxTraps = 24;
+        return new HostScenario
+        {
+            Name = name, Bitness = bits,
+            Description = $"TF set by the program around close(-1) through {Describe(method, bits)}: the IP of every SIGTRAP its handler sees",
+            Build = () => CallProbe(name, bits, method, bits == 32 || method == "int80" ? 6 : 3, [-1], stopFirst: false,
+                setup: b =>
+                {
+                    for (int i = 0; i < MaxTraps; i++) b.Slot($"trap.{i:00}");
+                    b.InstallHandler(SIGTRAP, "trap", 0, "restorer");
+                },
+                loadArgs: (b, _) =>
+                {
+                    // TF joins the sentinel flags; the first trap follows the instruction after the POPF that sets it.
+                    b.Asm($"push 0x{SentinelFlags | 0x100:x}").Asm(bits == 32 ? "popfd" : "popfq").Asm("tf_on:").Asm("nop");
+                },
+                extra: b =>
+                {
+                    ulong traps = b.Slot("trap.00"), count = b.Slot("count.traps");
+                    b.Asm("trap:");
+                    if (bits == 32)
+                        b.Asm("mov ebx, [esp+12]").Asm($"mov eax, [0x{count:x}]").Asm($"cmp eax, {MaxTraps}").Asm("jae trap_full")
+                         .Asm("mov ecx, [ebx+76]").Asm($"mov edx, 0x{traps:x}").Asm("mov [edx+eax*8], ecx")
+                         .Asm("trap_full:").Asm($"inc dword ptr [0x{count:x}]")
+                         // Enough: clear TF in the frame so sigreturn does not bring it back.
+                         .Asm($"cmp dword ptr [0x{count:x}], {MaxTraps}").Asm("jb trap_ret").Asm("and dword ptr [ebx+84], 0xfffffeff")
+                         .Asm("trap_ret:").Asm("ret");
+                    else
+                        b.Asm($"mov rax, [0x{count:x}]").Asm($"cmp rax, {MaxTraps}").Asm("jae trap_full")
+                         .Asm("mov rcx, [rdx+168]").Asm($"mov rsi, 0x{traps:x}").Asm("mov [rsi+rax*8], rcx")
+                         .Asm("trap_full:").Asm($"inc qword ptr [0x{count:x}]")
+                         .Asm($"cmp qword ptr [0x{count:x}], {MaxTraps}").Asm("jb trap_ret").Asm("and qword ptr [rdx+176], -257")
+                         .Asm("trap_ret:").Asm("ret");
+                    b.Restorer();
+                }),
+        };
     }
 
     private static HostScenario Edit(string name, string description, Action<ITraceeStop, ProbeProgram> edit)

@@ -176,6 +176,19 @@ public class ProbeTests
         Assert.False(v.ContainsKey("stop11.kind"));
     }
 
+    [Fact]
+    public void With_TF_set_by_the_program_the_SYSCALL_itself_traps_after_the_next_instruction_not_at_its_return()
+    {
+        // As the host shows (Compare-HostKernel tf-syscall-64): no SIGTRAP at the return address of a call the
+        // program stepped itself (that stop is only for a ptrace single-stepper); the next one follows the first
+        // instruction after it.
+        var v = Emulate("tf-syscall-64");
+        Assert.Equal("probe:tf_on+0x1", v["trap.00"]);
+        Assert.Equal("probe:call_site", v["trap.01"]);
+        Assert.Equal("probe:returned+0x8", v["trap.02"]);
+        Assert.Equal("EBADF", v["errno"]);
+    }
+
     // ---- on the host ----
 
     [HostFact(64)]
