@@ -73,6 +73,17 @@ public static class HostCapabilities
     /// <summary>Null when the host runs probes of this bitness (IA32 emulation for 32); otherwise why not.</summary>
     public static string? CannotRun(int bitness) => Unavailable ?? (bitness == 32 ? _no32.Value : _no64.Value);
 
+    private static readonly Lazy<string?> _noVdso32 = new(() =>
+    {
+        var p = new ProbeBuilder("has-vdso-32", 32).Build();
+        var run = HostProbeRunner.Run(p, null, TimeSpan.FromSeconds(10));
+        return run.ExitStatus == 0 && p.Parse(run.Stdout).GetValueOrDefault("aux.sysinfo") != 0 ? null
+            : "32-bit tasks get no vDSO here (no AT_SYSINFO: vdso32=0 or /proc/sys/abi/vsyscall32 is 0)";
+    });
+
+    /// <summary>Null when 32-bit tasks on this host get a vDSO (AT_SYSINFO); otherwise why not.</summary>
+    public static string? NoVdso32 => CannotRun(32) ?? _noVdso32.Value;
+
     /// <summary>Null when this process may ptrace its probes; otherwise why not.</summary>
     public static string? CannotTrace => Unavailable ?? _no64.Value ?? _noPtrace.Value;
 

@@ -20,6 +20,9 @@ public sealed class HostScenario
     public Func<TracerScript>? Tracer { get; init; }
     /// <summary>Extra observables beyond the standard ones.</summary>
     public Func<ProbeProgram, ProbeRun, IReadOnlyDictionary<string, ulong>, IEnumerable<(string, string)>>? Observe { get; init; }
+    /// <summary>The probe needs the 32-bit vDSO (AT_SYSINFO, or the landing pad a fast 32-bit entry returns to).</summary>
+    public bool NeedsVdso { get; init; }
+
     /// <summary>Record the exec-time registers (only the exec scenarios do: every probe records them).</summary>
     public bool ShowExec { get; init; }
 
@@ -27,7 +30,8 @@ public sealed class HostScenario
     public ProbeProgram Probe => _probe ??= Build();
 
     /// <summary>Why this scenario cannot run on the host, or null.</summary>
-    public string? CannotRunOnHost => HostCapabilities.CannotRun(Bitness) ?? (Tracer is not null ? HostCapabilities.CannotTrace : null);
+    public string? CannotRunOnHost => HostCapabilities.CannotRun(Bitness) ?? (Tracer is not null ? HostCapabilities.CannotTrace : null)
+        ?? (NeedsVdso ? HostCapabilities.NoVdso32 : null);
 
     /// <summary>The observables of one run, in a stable order.</summary>
     public IReadOnlyList<(string Field, string Value)> Observables(ProbeRun run)
@@ -145,7 +149,7 @@ public static class HostScenarios
         list.Add(Call("syscall-64-highbits", "SYSCALL with garbage in RAX's upper half: 6.x takes the number as an int (close)", 64, "syscall", unchecked((long)0xFFFF_FFFF_0000_0003UL), -1));
         list.Add(new HostScenario
         {
-            Name = "badstack-vdso-32", Bitness = 32,
+            Name = "badstack-vdso-32", Bitness = 32, NeedsVdso = true,
             Description = "call *AT_SYSINFO with ESP pointing at an unmapped page: the push faults, no handler can run, SIGSEGV kills",
             Build = () =>
             {
@@ -160,7 +164,7 @@ public static class HostScenarios
         });
         list.Add(new HostScenario
         {
-            Name = "badstack-vdso-32-traced", Bitness = 32,
+            Name = "badstack-vdso-32-traced", Bitness = 32, NeedsVdso = true,
             Description = "the bad-stack vDSO call under a tracer: the SIGSEGV signal stop (IP, SP, si_code, si_addr), then the kill",
             Build = () =>
             {
@@ -207,7 +211,7 @@ public static class HostScenarios
         }
         list.Add(new HostScenario
         {
-            Name = "vdso-32-auxv", Bitness = 32,
+            Name = "vdso-32-auxv", Bitness = 32, NeedsVdso = true,
             Description = "AT_SYSINFO relative to AT_SYSINFO_EHDR: where __kernel_vsyscall sits in the vDSO",
             Build = () => new ProbeBuilder("vdso-32-auxv", 32).Build(),
             Observe = (p, _, v) => [("aux.sysinfo", new HostScenario.ValueFormatter(p, v).Format(v.GetValueOrDefault("aux.sysinfo")))],
@@ -220,7 +224,7 @@ public static class HostScenarios
             string name = $"ptrace-{method}-{bits}";
             list.Add(new HostScenario
             {
-                Name = name, Bitness = bits,
+                Name = name, Bitness = bits, NeedsVdso = UsesVdso(method, bits),
                 Description = $"PTRACE_SYSCALL stops of close(-1) through {Describe(method, bits)}: ip, orig_ax, ax, arguments, r8/r11, the bytes at ip-2",
                 Build = () => CallProbe(name, bits, method, i386 ? 6 : 3, [-1], stopFirst: true),
                 Tracer = () => new SyscallStopsTracer(i386),
@@ -256,6 +260,9 @@ public static class HostScenarios
         return list;
     }
 
+    /// <summary>call *AT_SYSINFO, and the raw fast entries (which 6.x returns to the vDSO's landing pad).</summary>
+    private static bool UsesVdso(string method, int bits) => bits == 32 && method != "int80";
+
     private static string Describe(string method, int bits) => (method, bits) switch
     {
         ("int80", 32) => "int $0x80",
@@ -268,7 +275,7 @@ public static class HostScenarios
 
     private static HostScenario Call(string name, string description, int bits, string method, long nr, params long[] args) => new()
     {
-        Name = name, Description = description, Bitness = bits,
+        Name = name, Description = description, Bitness = bits, NeedsVdso = UsesVdso(method, bits),
         Build = () => CallProbe(name, bits, method, nr, args, stopFirst: false),
     };
 
@@ -338,7 +345,7 @@ public static class HostScenarios
         string what = string.Join(", then ", signals.Select(sg => sg == SIGWINCH ? "SIGWINCH (ignored)" : (usr1Flags & SaRestart) != 0 ? "SIGUSR1 (handler, SA_RESTART)" : "SIGUSR1 (handler, no SA_RESTART)"));
         return new HostScenario
         {
-            Name = name, Bitness = bits,
+            Name = name, Bitness = bits, NeedsVdso = UsesVdso(method, bits),
             Description = $"{(call == "read" ? "read() on an empty pipe" : "nanosleep(1 ms)")} through {Describe(method, bits)} interrupted by {what}: the restart, as the tracer and the program see it",
             Build = () =>
             {
@@ -413,7 +420,7 @@ public static class HostScenarios
         const int MaxTraps = 24;
         return new HostScenario
         {
-            Name = name, Bitness = bits,
+            Name = name, Bitness = bits, NeedsVdso = UsesVdso(method, bits),
             Description = $"TF set by the program around close(-1) through {Describe(method, bits)}: the IP of every SIGTRAP its handler sees",
             Build = () => CallProbe(name, bits, method, bits == 32 || method == "int80" ? 6 : 3, [-1], stopFirst: false,
                 setup: b =>
@@ -465,7 +472,7 @@ public static class HostScenarios
         HostScenario? self = null;
         self = new HostScenario
         {
-            Name = name, Bitness = bits,
+            Name = name, Bitness = bits, NeedsVdso = UsesVdso(method, bits),
             Description = $"PTRACE_SINGLESTEP across {Describe(method, bits)} (getpid): the IP of every step stop",
             Build = () =>
             {
