@@ -94,18 +94,9 @@ public static class EmulatedProbeRunner
         public TraceStopKind Kind => kind;
         public int Signal { get; set; } = kind is TraceStopKind.Signal or TraceStopKind.Step ? stop.Signal : 0;
 
-        public ulong Get(string register)
-        {
-            // A 64-bit tracer reads the whole 64-bit pt_regs, r8..r15 included, even of a compat task.
-            if (stop.TaskBits == 32 && machine.KernelBits == 64)
-                return register switch
-                {
-                    "orig_ax" => stop.Regs["orig_ax"],
-                    "ax" => stop.Regs["ax"],
-                    _ => stop.Regs[register],
-                };
-            return stop.Peek(register);
-        }
+        // A 64-bit tracer reads the whole 64-bit pt_regs, r8..r15 and the upper halves included, even of a compat task.
+        public ulong Get(string register) =>
+            stop.TaskBits == 32 && machine.KernelBits == 64 ? stop.Regs[register] : stop.Peek(register);
 
         public void Set(string register, ulong value) => stop.Poke(register, value);
 

@@ -32,26 +32,15 @@ public static class HostCapabilities
         : RuntimeInformation.OSArchitecture != Architecture.X64 || RuntimeInformation.ProcessArchitecture != Architecture.X64 ? "the host is not x86-64"
         : null;
 
-    /// <summary>The host CPU's vendor, from CPUID leaf 0.</summary>
-    public static CpuVendor? Vendor
+    /// <summary>The host CPU's vendor, from CPUID leaf 0 (null for a vendor the emulator has no profile of).</summary>
+    public static CpuVendor? Vendor => VendorString switch
     {
-        get
-        {
-            if (!X86Base.IsSupported) return null;
-            var (_, ebx, ecx, edx) = X86Base.CpuId(0, 0);
-            var id = new byte[12];
-            BitConverter.TryWriteBytes(id.AsSpan(0), ebx);
-            BitConverter.TryWriteBytes(id.AsSpan(4), edx);
-            BitConverter.TryWriteBytes(id.AsSpan(8), ecx);
-            return Encoding.ASCII.GetString(id) switch
-            {
-                "GenuineIntel" => CpuVendor.Intel,
-                "AuthenticAMD" or "HygonGenuine" => CpuVendor.Amd,
-                _ => null,
-            };
-        }
-    }
+        "GenuineIntel" => CpuVendor.Intel,
+        "AuthenticAMD" or "HygonGenuine" => CpuVendor.Amd,
+        _ => null,
+    };
 
+    /// <summary>The CPUID vendor string (EBX, EDX, ECX of leaf 0), or "unknown" off x86.</summary>
     public static string VendorString
     {
         get

@@ -14,11 +14,9 @@ internal static class Native
     public const int SIGKILL = 9, SIGSTOP = 19, SIGTRAP = 5;
     public const int O_RDONLY = 0, O_WRONLY = 1, O_CREAT = 0x40, O_TRUNC = 0x200;
 
-    public const long PTRACE_PEEKTEXT = 1, PTRACE_CONT = 7, PTRACE_KILL = 8, PTRACE_SINGLESTEP = 9, PTRACE_GETREGS = 12,
-        PTRACE_SETREGS = 13, PTRACE_SYSEMU = 31, PTRACE_SYSCALL = 24, PTRACE_SEIZE = 0x4206, PTRACE_INTERRUPT = 0x4207,
-        PTRACE_GETSIGINFO = 0x4202, PTRACE_GET_SYSCALL_INFO = 0x420e;
+    public const long PTRACE_PEEKTEXT = 1, PTRACE_SINGLESTEP = 9, PTRACE_GETREGS = 12, PTRACE_SETREGS = 13,
+        PTRACE_SYSCALL = 24, PTRACE_SYSEMU = 31, PTRACE_SEIZE = 0x4206, PTRACE_GETSIGINFO = 0x4202, PTRACE_GET_SYSCALL_INFO = 0x420e;
     public const long PTRACE_O_TRACESYSGOOD = 1, PTRACE_O_EXITKILL = 0x10_0000;
-    public const int PTRACE_EVENT_STOP = 128;
 
     [DllImport(Libc, SetLastError = true)]
     public static extern int posix_spawn(out int pid, string path, IntPtr fileActions, IntPtr attr, string?[] argv, string?[] envp);
@@ -53,7 +51,6 @@ internal static class Native
 
     public static bool WifExited(int s) => (s & 0x7f) == 0;
     public static int WexitStatus(int s) => (s >> 8) & 0xff;
-    public static bool WifSignaled(int s) => ((s & 0x7f) + 1) >> 1 > 0 && (s & 0x7f) != 0x7f && (s & 0x7f) != 0;
     public static int WtermSig(int s) => s & 0x7f;
     public static bool WifStopped(int s) => (s & 0xff) == 0x7f;
     public static int WstopSig(int s) => (s >> 8) & 0xff;
