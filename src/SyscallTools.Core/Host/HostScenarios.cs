@@ -236,6 +236,9 @@ public static class HostScenarios
             (s, _) => { s.Set("cx", 0x1234_5678); s.Set("r11", 0x0000_0000_0000_0a97); }));
         list.Add(Edit("ptrace-noncanonical-64", "at the exit stop the tracer sets a non-canonical RIP: the task takes a SIGSEGV for the return, not the kernel",
             (s, _) => s.Set("ip", 0x0000_8000_0000_0000)));
+        foreach (var method in new[] { "int80", "vdso", "sysenter" })
+            list.Add(Edit($"ptrace-setip-{method}-32", $"at the exit stop of a call through {Describe(method, 32)} the tracer moves EIP to another label: the task resumes there, the fast exit given up for IRET",
+                (s, p) => s.Set("ip", p.Labels["elsewhere"]), 32, method));
         list.Add(Step("singlestep-syscall-64", 64, "syscall"));
         list.Add(Step("singlestep-int80-32", 32, "int80"));
         list.Add(Restart("restart-read-64", 64, "syscall", "read", SaRestart, SIGWINCH, SIGUSR1));
@@ -455,13 +458,13 @@ public static class HostScenarios
         };
     }
 
-    private static HostScenario Edit(string name, string description, Action<ITraceeStop, ProbeProgram> edit)
+    private static HostScenario Edit(string name, string description, Action<ITraceeStop, ProbeProgram> edit, int bits = 64, string method = "syscall")
     {
         HostScenario? self = null;
         self = new HostScenario
         {
-            Name = name, Description = description, Bitness = 64,
-            Build = () => CallProbe(name, 64, "syscall", 3, [-1], stopFirst: true),
+            Name = name, Description = description, Bitness = bits, NeedsVdso = UsesVdso(method, bits),
+            Build = () => CallProbe(name, bits, method, bits == 32 || method == "int80" ? 6 : 3, [-1], stopFirst: true),
             Tracer = () => new EditAtExitTracer(s => edit(s, self!.Probe)),
         };
         return self;
