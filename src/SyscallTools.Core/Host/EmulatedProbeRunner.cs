@@ -19,7 +19,14 @@ public static class EmulatedProbeRunner
     {
         var kernel = KernelModel.Find(model) ?? throw new ArgumentException($"no kernel model '{model}'", nameof(model));
         var machine = new LinuxMachine(kernel, CpuProfile.For(vendor), 64, probe.Bitness);
-        if (vdsoImage is not null && probe.Bitness == 32) machine.ReplaceVdso(VdsoImport.Load(vdsoImage, 64, "host [vdso]"));
+        if (vdsoImage is not null && probe.Bitness == 32)
+        {
+            try { machine.ReplaceVdso(VdsoImport.Load(vdsoImage, 64, "host [vdso]")); }
+            catch (Exception e) when (e is InvalidOperationException or InvalidVdsoImageException)
+            {
+                return new ProbeRun { Error = $"the host's vDSO cannot be mapped on {kernel.Name}: {e.Message}" };
+            }
+        }
         TraceLog? log = null;
         if (tracer is not null)
         {

@@ -78,7 +78,8 @@ public sealed class CompareHostKernelCommand : PSCmdlet
             foreach (var s in _selected) WriteObject(HostScenarioInfo.Of(s));
             return;
         }
-        if (KernelModel.Find(Kernel) is null)
+        var model = KernelModel.Find(Kernel);
+        if (model is null)
         {
             WriteError(Errors.Errors.Record(ErrorIds.UnknownKernel, ErrorCategory.ObjectNotFound, Kernel,
                 $"No kernel model '{Kernel}'. Get-EmuKernel lists them."));
@@ -88,7 +89,9 @@ public sealed class CompareHostKernelCommand : PSCmdlet
         CpuVendor? vendor = HostCapabilities.Vendor;
         byte[]? vdso = null;
         var timeout = TimeSpan.FromSeconds(TimeoutSeconds);
-        if (HostVdso && HostCapabilities.Unavailable is null)
+        if (HostVdso && model.Generation == EntryGeneration.PreRewrite)
+            WriteWarning($"-HostVdso is ignored for {model.Name}: its fast exits return into its own three images, not to a landing pad, so it cannot run another image.");
+        else if (HostVdso && HostCapabilities.Unavailable is null)
         {
             var (image, noVdso) = HostComparison.DumpHostVdso(timeout);
             if (image is null) WriteWarning($"The host's vDSO could not be dumped ({noVdso}); the emulator uses the one {Kernel} builds.");
