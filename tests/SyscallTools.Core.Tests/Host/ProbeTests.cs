@@ -222,6 +222,18 @@ public class ProbeTests
         Assert.True(run.TimedOut);
     }
 
+    [HostFact(64, trace: true)]
+    public void A_traced_probe_that_hangs_is_killed_and_reaped_after_the_timeout()
+    {
+        var b = new ProbeBuilder("hang-traced-64", 64);
+        b.StopForTracer();
+        b.Asm("spin:").Asm("jmp spin");
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var run = HostProbeRunner.Run(b.Build(), new DelegateTracer((_, _) => TraceResume.Syscall), TimeSpan.FromMilliseconds(300));
+        Assert.True(run.TimedOut);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10));
+    }
+
     [HostFact(32)]
     public void The_host_vdso_dump_is_an_ELF32_image_the_emulator_can_map()
     {
