@@ -27,6 +27,8 @@
         'Test-VdsoUnwind'
         'Import-EmuVdso'
         'Get-EmuVdso'
+        'Compare-HostKernel'
+        'Measure-HostSyscall'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

@@ -62,6 +62,16 @@ public static class Program
             var cpu = runs.OrderBy(r => r.CpuSeconds).ElementAt(2);
             Console.WriteLine($"| {name} | {med.InstructionsPerCall:F1} | {med.Seconds / calls * 1e9:F0} | {cpu.CpuSeconds / calls * 1e9:F0} | {calls / med.Seconds:N0} | {med.BytesPerCall:F0} |");
         }
+        // The same round trips on this machine's kernel (Measure-HostSyscall), for scale: the model's cost per call
+        // against the real one. Skipped (with the reason) where the host cannot run the probes.
+        Console.WriteLine();
+        Console.WriteLine($"| real round trip on this host ({SyscallTools.Core.Host.HostCapabilities.VendorString}) | ns per call (best of 3) |");
+        Console.WriteLine("|---|---:|");
+        foreach (var (method, bits) in SyscallTools.Core.Host.HostSyscallTiming.Methods)
+        {
+            var c = SyscallTools.Core.Host.HostSyscallTiming.Measure(method, bits, Math.Max(20_000, iterations / 250));
+            Console.WriteLine($"| getpid via {c.Method} | {(c.NsPerCall is double ns ? ns.ToString("F0", System.Globalization.CultureInfo.InvariantCulture) : "skipped: " + c.SkipReason)} |");
+        }
         return 0;
     }
 

@@ -36,6 +36,18 @@ BeforeDiscovery {
             'ByScenario|Kernel|System.String[]|'
             'ByScenario|Scenario|System.String|Position=0'
         )
+        'Measure-HostSyscall' = @(
+            '__AllParameterSets|Iterations|System.Int64|'
+            '__AllParameterSets|Method|System.String[]|Position=0,ByValue,ByPropertyName'
+        )
+        'Compare-HostKernel' = @(
+            'Compare|HostVdso|System.Management.Automation.SwitchParameter|'
+            'Compare|Kernel|System.String|'
+            'Compare|Scenario|System.String[]|Position=0,ByValue,ByPropertyName'
+            'Compare|TimeoutSeconds|System.Int32|'
+            'List|ListAvailable|System.Management.Automation.SwitchParameter|Mandatory'
+            'List|Scenario|System.String[]|Position=0,ByValue,ByPropertyName'
+        )
         'Get-EmuCpuProfile' = @(
             '__AllParameterSets|Vendor|System.String[]|Position=0,ByValue,ByPropertyName'
         )
@@ -142,6 +154,8 @@ BeforeDiscovery {
     $script:Shape = @{
         'Compare-EmuKernel'   = @{ Default = '__AllParameterSets'; ShouldProcess = $false }
         'Measure-SyscallPath' = @{ Default = 'ByScenario'; ShouldProcess = $false }
+        'Measure-HostSyscall' = @{ Default = '__AllParameterSets'; ShouldProcess = $false }
+        'Compare-HostKernel' = @{ Default = 'Compare'; ShouldProcess = $false }
         'Get-EmuCpuProfile' = @{ Default = '__AllParameterSets'; ShouldProcess = $false }
         'Get-EmuKernel'     = @{ Default = '__AllParameterSets'; ShouldProcess = $false }
         'Get-EmuTrace'      = @{ Default = '__AllParameterSets'; ShouldProcess = $false }

@@ -16,7 +16,7 @@ Describe 'examples' {
         @(Get-ChildItem $Examples -Filter *.ps1 | ForEach-Object Name) | Should -Be @(
             '00-headline.ps1', '01-first-syscall.ps1', '02-three-ways-in.ps1', '03-why-iret.ps1',
             '04-intel-versus-amd.ps1', '05-old-kernel-versus-new.ps1', '06-ptrace-edits-force-iret.ps1',
-            '07-restart-after-a-signal.ps1', '08-vdso-unwind.ps1')
+            '07-restart-after-a-signal.ps1', '08-vdso-unwind.ps1', '09-the-real-kernel-as-oracle.ps1')
     }
 
     It '01 makes a first getpid: 4242 through the vDSO''s SYSCALL on AMD, pt_regs saved' {
@@ -97,6 +97,15 @@ Describe 'examples' {
         $broken.Failed | Should -Be 1
         $broken.FirstFailure | Should -Match '^push ebp'
         ($rows | Where-Object Image -like 'host*').Failed | Should -Be 0
+    }
+
+    It '09 asks the host kernel: every observable agrees, or the scenario says why it cannot run here' {
+        $rows = @(Invoke-Example '09-the-real-kernel-as-oracle.ps1')
+        @($rows.Scenario | Sort-Object -Unique) | Should -Be @('ptrace-vdso-32', 'restart-read-vdso-32')
+        if ($rows[0].Skipped) { Set-ItResult -Skipped -Because $rows[0].SkipReason; return }
+        $rows | Where-Object { -not $_.Agree } | Should -BeNullOrEmpty
+        ($rows | Where-Object { $_.Scenario -eq 'ptrace-vdso-32' -and $_.Field -eq 'entry.ip-2.insn' }).Host | Should -Be 'cd 80'
+        ($rows | Where-Object { $_.Scenario -eq 'restart-read-vdso-32' -and $_.Field -eq 'stop02.ax' }).Host | Should -Be '-512 (ERESTARTSYS)'
     }
 
     It '00, the headline, covers vendor x kernel x entry: IRET for int $0x80, SYSRETQ for 64-bit SYSCALL, SIGILL where the vendor refuses' {

@@ -29,21 +29,33 @@ public sealed class IntelSyntaxException(int line, string source, string problem
 public static partial class IntelSyntax
 {
     /// <summary>Assembles <paramref name="lines"/> (each may hold several lines) as code placed at <paramref name="address"/>.</summary>
-    public static byte[] Assemble(IEnumerable<string> lines, int bitness, ulong address)
+    public static byte[] Assemble(IEnumerable<string> lines, int bitness, ulong address) =>
+        AssembleWithLabels(lines, bitness, address).Bytes;
+
+    /// <summary>
+    /// Assembles like <see cref="Assemble"/> and also reports where each label landed (absolute addresses), so a
+    /// caller can name places in the code it wrote (a probe's return points, its signal handler).
+    /// </summary>
+    public static (byte[] Bytes, IReadOnlyDictionary<string, ulong> Labels) AssembleWithLabels(IEnumerable<string> lines, int bitness, ulong address)
     {
-        var program = Parse(lines, bitness);
+        var (program, labels) = ParseWithLabels(lines, bitness);
         var writer = new BytesWriter();
         var block = new InstructionBlock(writer, program.ToList(), address);
-        if (!BlockEncoder.TryEncode(bitness, block, out var error, out _))
+        if (!BlockEncoder.TryEncode(bitness, block, out var error, out var results, BlockEncoderOptions.ReturnNewInstructionOffsets))
             throw new IntelSyntaxException(0, "", $"the block could not be encoded: {error}");
-        return writer.Bytes.ToArray();
+        var offsets = results.NewInstructionOffsets;
+        var at = new Dictionary<string, ulong>(StringComparer.OrdinalIgnoreCase);
+        foreach (var (name, index) in labels) at[name] = address + offsets[index];
+        return (writer.Bytes.ToArray(), at);
     }
 
     /// <summary>
     /// Parses to Iced instructions. Each instruction's IP is a placeholder identity (labels and branches refer to
     /// it); BlockEncoder assigns real addresses.
     /// </summary>
-    public static IReadOnlyList<Instruction> Parse(IEnumerable<string> lines, int bitness)
+    public static IReadOnlyList<Instruction> Parse(IEnumerable<string> lines, int bitness) => ParseWithLabels(lines, bitness).Program;
+
+    private static (IReadOnlyList<Instruction> Program, IReadOnlyDictionary<string, int> Labels) ParseWithLabels(IEnumerable<string> lines, int bitness)
     {
         if (bitness is not (32 or 64)) throw new ArgumentOutOfRangeException(nameof(bitness), "Bitness is 32 or 64.");
         var source = lines.SelectMany(l => (l ?? "").Replace("\r", "").Split('\n')).ToList();
@@ -91,7 +103,7 @@ public static partial class IntelSyntax
         foreach (var target in ctx.AbsoluteTargets)
             if (target >= idBase && target < idBase + (ulong)program.Count)
                 throw new IntelSyntaxException(0, "", $"absolute target 0x{target:x} collides with the assembler's placeholder addresses");
-        return program;
+        return (program, labels);
     }
 
     private static string StripComment(string line)
@@ -478,6 +490,12 @@ public static partial class IntelSyntax
                     if (natural.Count > 0 && IsStackOrBranch(mnemonic)) candidates = natural;
                     else throw new StatementException($"the operand size of '{text}' is ambiguous; say byte, word, dword or qword ptr");
                 }
+            }
+            // push imm: the shortest form may be PUSHW (66h), which moves the stack by 2; assemblers push the stack width.
+            if (mnemonic == Mnemonic.Push && operands.Count == 1 && operands[0].Kind == OperandKind.Immediate)
+            {
+                var natural = candidates.Where(c => c.Insn.StackPointerIncrement == -(bitness / 8)).ToList();
+                if (natural.Count > 0) candidates = natural;
             }
             return candidates.OrderBy(c => c.Length).First().Insn;
         }

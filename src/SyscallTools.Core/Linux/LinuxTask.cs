@@ -95,6 +95,8 @@ public sealed class LinuxTask
 
     /// <summary>What the task wrote to fd 1 and fd 2.</summary>
     public string Stdout => Encoding.UTF8.GetString(((CaptureFile)Files.GetValueOrDefault(1, CaptureFile.Empty)).Bytes);
+    /// <summary>fd 1's bytes as written (a probe's binary record).</summary>
+    public byte[] StdoutBytes => ((CaptureFile)Files.GetValueOrDefault(1, CaptureFile.Empty)).Bytes;
     public string Stderr => Encoding.UTF8.GetString(((CaptureFile)Files.GetValueOrDefault(2, CaptureFile.Empty)).Bytes);
 
     public static LinuxTask Create(int bitness)

@@ -28,8 +28,12 @@ public static class ErrorIds
     public const string UnsupportedInput = "SyscallTools.UnsupportedInput";
     /// <summary>A file that is not a usable 32-bit vDSO (not ELF32 i386, truncated, no __kernel_vsyscall or landing pad), or a vDSO whose .eh_frame is malformed.</summary>
     public const string InvalidVdsoImage = "SyscallTools.InvalidVdsoImage";
-    /// <summary>A design scenario name that Measure-SyscallPath and Compare-EmuKernel do not know.</summary>
+    /// <summary>A scenario name that the command does not know (Compare-HostKernel -ListAvailable, or the design scenarios of Measure-SyscallPath and Compare-EmuKernel).</summary>
     public const string UnknownScenario = "SyscallTools.UnknownScenario";
     /// <summary>A cost table that is missing, unreadable, or names a key or value the cost model cannot use.</summary>
     public const string InvalidCostTable = "SyscallTools.InvalidCostTable";
+    /// <summary>A host probe that could not be written, started or compared (not a disagreement: the comparison did not happen).</summary>
+    public const string HostProbeFailed = "SyscallTools.HostProbeFailed";
+    /// <summary>A Measure-HostSyscall method name that is not one of its entry methods.</summary>
+    public const string UnknownEntryMethod = "SyscallTools.UnknownEntryMethod";
 }

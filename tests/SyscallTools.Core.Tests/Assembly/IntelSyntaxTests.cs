@@ -35,6 +35,7 @@ public class IntelSyntaxTests
     [InlineData("pop ebp", "5d")]
     [InlineData("push 5", "6a05")]                      // imm8 sign-extended is the short form
     [InlineData("push 0x12345678", "6878563412")]
+    [InlineData("push 0x202", "6802020000")]            // a 16-bit immediate still pushes 4 bytes, not PUSHW (66h)
     [InlineData("pushfd", "9c")]
     [InlineData("pushf", "9c")]
     [InlineData("popf", "9d")]
@@ -98,6 +99,7 @@ public class IntelSyntaxTests
     [InlineData("iretq", "48cf")]
     [InlineData("push rbx", "53")]
     [InlineData("push r12", "4154")]
+    [InlineData("push 0x202", "6802020000")]            // PUSH imm32 (8 bytes on the stack), not the shorter PUSHW imm16
     [InlineData("pushf", "9c")]
     [InlineData("mov r10, rcx", "4989ca")]
     [InlineData("mov r8b, 1", "41b001")]

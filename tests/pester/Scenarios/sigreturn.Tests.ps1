@@ -18,8 +18,8 @@
 #   get a frame: no SIGTRAP handler is installed, the task is killed by SIGTRAP, and the registers it was killed with
 #   (pt_regs at delivery: the frame the selftest's sigtrap() would read) are the "resulting" registers. The requested
 #   ones are read back from the SIGUSR1 frame after the handler edited it.
-# * A SIGSEGV handler after a faulting IRET is not modelled (fixup_bad_iret's frame; the model reports an oops "not
-#   modelled" if one is installed), so test_bad_iret installs none and checks the task dies of the signal without an
+# * A SIGSEGV handler after a faulting IRET is modelled on 64-bit kernels only (fixup_bad_iret's frame; a 32-bit kernel
+#   reports an oops "not modelled" if one is installed), so test_bad_iret installs none and checks the task dies of the signal without an
 #   oops, and that the fault was a #GP on the IRET.
 # * Model gap: on a 32-bit kernel the real IRET failure goes to iret_exc/do_iret_error: SIGILL with trapno 32
 #   (X86_TRAP_IRET); the model uses the 64-bit fixup_bad_iret path and raises SIGSEGV. Both are accepted by the

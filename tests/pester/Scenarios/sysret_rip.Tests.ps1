@@ -11,8 +11,8 @@
 #     On linux-4.2/4.4 the SYSRETQ fast path has no canonical check at all and relies on that limit: mapping the top
 #     page anyway makes the model oops on Intel, as those kernels would; only 6.18 is run there, as an extra.
 #
-# Where the model differs: a SIGSEGV handler after a faulting IRET is not modelled (fixup_bad_iret's user frame; the
-# model reports an oops "... not modelled" when one is installed), so these scenarios install none: the task is killed
+# Where the model differs: a SIGSEGV handler after a faulting IRET is modelled only on 64-bit kernels (fixup_bad_iret's
+# user frame; Compare-HostKernel ptrace-noncanonical-64 checks it against the host), so these scenarios install none: the task is killed
 # by SIGSEGV, and the RIP the kernel was returning to is read from pt_regs at the exit (the IRET frame, which is what
 # fixup_bad_iret would copy into the signal frame). The killed-with registers after a bad IRET are the kernel's (#GP
 # frame), so they are not compared. Ordinary user faults (part 2 below 1<<47) do give the user RIP and CR2.

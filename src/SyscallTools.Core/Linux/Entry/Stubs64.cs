@@ -470,6 +470,16 @@ internal sealed class Stubs64
         _a.swapgs();
         _s.Here($"asm_exc_{vector}_kernel");
         PushAndClearRegs(axIsEnosys: false);
+        // error_entry's .Lerror_bad_iret: a fault on the IRET to user mode came with the user's GS already loaded
+        // (the SWAPGS before IRET ran); switch to the kernel's, as a fault from user mode would have.
+        var notBadIret = _s.L($"asm_exc_{vector}_not_bad_iret");
+        _a.test(__byte_ptr[rsp + Regs64.CS], 3);
+        _a.jnz(notBadIret);
+        _a.lea(rcx, __[_s.L("native_irq_return_iret")]);
+        _a.cmp(__qword_ptr[rsp + Regs64.RIP], rcx);
+        _a.jne(notBadIret);
+        _a.swapgs();
+        _s.Here($"asm_exc_{vector}_not_bad_iret");
         _a.mov(rdi, rsp);
         _a.mov(rsi, __qword_ptr[rsp + Regs64.ORIG_RAX]);
         _a.mov(__qword_ptr[rsp + Regs64.ORIG_RAX], -1);

@@ -59,4 +59,41 @@ public sealed partial class LinuxMachine
             Stdout = Task.Stdout,
         };
     }
+
+    /// <summary>
+    /// Loads a static ELF program's PT_LOAD segments over the task's text and data (exec's layout already maps them)
+    /// and runs it from its entry with the stack exec left, until it exits, is killed, blocks, oopses or the budget
+    /// runs out.
+    /// </summary>
+    public UserRunResult RunProgram(Elf.ElfReader program, long budget = 5_000_000, CancellationToken cancel = default)
+    {
+        if (Task.Exited) throw new InvalidOperationException("The task has already exited; make a new machine.");
+        if (program.Type != Elf.ElfType.ET_EXEC || (program.Class == Elf.ElfClass.ELFCLASS64) != (Task.Bitness == 64))
+            throw new ArgumentException($"A {Task.Bitness}-bit task runs a static {Task.Bitness}-bit ELF executable.", nameof(program));
+        foreach (var seg in program.LoadSegments)
+        {
+            for (ulong p = seg.VirtualAddress & ~0xFFFUL; p < seg.VirtualAddress + seg.MemorySize; p += 0x1000)
+                if (!Memory.IsMapped(p)) throw new ArgumentException($"Segment at 0x{seg.VirtualAddress:x} lies outside the task's text and data mappings.", nameof(program));
+            Memory.WriteBytes(seg.VirtualAddress, seg.Bytes.Span);
+        }
+        Cpu.Rip = program.Entry;
+        Cpu[Gpr.Rsp] = InitialStackPointer;
+        // Never reached: the run ends when the task does.
+        var (run, observer) = RunObserved(ulong.MaxValue, budget, false, cancel);
+        return new UserRunResult
+        {
+            Outcome = run.ToString(),
+            After = observer.KilledWith ?? RegisterSnapshot.Of(Cpu),
+            Signal = Task.KilledBy is int k ? Signal.Name(k) : null,
+            Fault = run.Fault ?? observer.UserFault,
+            Oops = observer.Entries.Select(e => e.Oops).FirstOrDefault(x => x is not null) ?? Current.Oops,
+            TaskExited = Task.Exited,
+            ExitStatus = Task.Exited ? Task.ExitStatus : null,
+            LastKernelEntry = Current,
+            KernelEntries = observer.Entries.ToArray(),
+            UserInstructions = observer.User,
+            KernelInstructions = observer.Kernel,
+            Stdout = Task.Stdout,
+        };
+    }
 }

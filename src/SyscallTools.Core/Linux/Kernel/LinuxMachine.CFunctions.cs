@@ -312,11 +312,17 @@ public sealed partial class LinuxMachine
         if ((Task.Flags & ThreadFlags.SyscallExitWork) != 0)
         {
             // syscall_exit_work: no exit stop after PTRACE_SYSEMU skipped the call.
+            // exit and exit_group never return: do_exit() runs inside the call, so there is no exit stop either.
             if ((Task.Flags & ThreadFlags.SyscallTrace) != 0 && (Task.Flags & ThreadFlags.SyscallEmu) == 0
-                && Current.Entry is not (EntryKind.Exception or EntryKind.None))
+                && Current.Entry is not (EntryKind.Exception or EntryKind.None) && !Task.Exited)
                 Tracer.Stop(Ptrace.PtraceStopKind.SyscallExit, regs);
             ExitWork?.Invoke(this, regs);
         }
+        // report_single_step(): a tracer single-stepping (SYSCALL_WORK_SYSCALL_EXIT_TRAP) over a system call gets a
+        // SIGTRAP at the return address (user_single_step_report), since TF was masked inside the call. Not after SYSEMU.
+        if (Tracer.SingleStep && Tracer.Attached && (Task.Flags & ThreadFlags.SyscallEmu) == 0
+            && Current.Entry is not (EntryKind.Exception or EntryKind.None))
+            SendSignal(Signal.SIGTRAP);
         for (int guard = 0; guard < 64 && !Task.Exited; guard++)
         {
             var f = Task.Flags;
@@ -418,16 +424,35 @@ public sealed partial class LinuxMachine
                 || Stubs.Symbols.TryGetValue("irq_return", out var iret32) && regs.Ip == iret32)
             {
                 // fixup_bad_iret: the IRET to user mode faulted (a bad RIP, CS or SS from pt_regs). The fault is the
-                // user's: it gets SIGSEGV as if it had faulted itself, and the kernel survives.
+                // user's: the IRET frame it was returning with becomes the frame of a fault from user mode at that IP
+                // (the GPRs are already the user's), and it gets SIGSEGV as if it had faulted itself. The kernel
+                // survives; the stub returns to user mode through this frame (a handler's, or the task dies).
                 Current.CFunctions.Add("fixup_bad_iret");
-                if (SignalState.Actions[Signal.SIGSEGV].Handler > SignalAction.SigIgn)
+                if (KernelBits == 32)
                 {
-                    Oops("a SIGSEGV handler after a bad IRET needs the user frame fixup_bad_iret builds, which is not modelled");
+                    // A 32-bit kernel's frame of a kernel-mode fault has no sp/ss; its bad-IRET path is not modelled.
+                    if (SignalState.Actions[Signal.SIGSEGV].Handler > SignalAction.SigIgn)
+                    {
+                        Oops("a SIGSEGV handler after a bad IRET on a 32-bit kernel is not modelled");
+                        return;
+                    }
+                    ForceSignal(Signal.SIGSEGV);
+                    ExitToUserMode(regs);
+                    if (!Task.Exited) Oops("signal delivery after a bad IRET is not modelled yet");
                     return;
                 }
+                // The IRET frame (RIP CS RFLAGS RSP SS) is where the faulting IRETQ's RSP pointed.
+                ulong frame = regs.Sp;
+                regs.Ip = Memory.ReadUInt64(frame);
+                regs.Cs = Memory.ReadUInt64(frame + 8);
+                regs.Flags = Memory.ReadUInt64(frame + 16);
+                regs.Sp = Memory.ReadUInt64(frame + 24);
+                regs.Ss = Memory.ReadUInt64(frame + 32);
+                // Now an exception from user mode: no syscall exit work on the way out.
+                Current.Entry = EntryKind.Exception;
+                _pendingTrap = (vector, Vector.HasErrorCode(vector) ? errorCode : 0, 0, regs.Ip);
                 ForceSignal(Signal.SIGSEGV);
                 ExitToUserMode(regs);
-                if (!Task.Exited) Oops("signal delivery after a bad IRET is not modelled yet");
                 return;
             }
             Oops($"{Vector.Mnemonic((byte)vector)} in kernel mode at {Symbolize(regs.Ip) ?? $"0x{regs.Ip:x}"} (error code 0x{errorCode:x})");
@@ -441,7 +466,8 @@ public sealed partial class LinuxMachine
             Vector.AC => Signal.SIGBUS,
             _ => Signal.SIGSEGV,
         };
-        _pendingTrap = (vector, errorCode, vector == Vector.PF ? Cpu.Cr2 : 0);
+        // Exceptions without a hardware error code report 0 (the stub's -1 is only orig_ax's "not a syscall").
+        _pendingTrap = (vector, Vector.HasErrorCode(vector) ? errorCode : 0, vector == Vector.PF ? Cpu.Cr2 : 0, regs.Ip);
         ForceSignal(sig);
         ExitToUserMode(regs);
     }

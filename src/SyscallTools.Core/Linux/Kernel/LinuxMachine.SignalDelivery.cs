@@ -15,7 +15,7 @@ public sealed partial class LinuxMachine
                                    | RFlags.OF | RFlags.AC | RFlags.RF;
 
     /// <summary>The trap that raised the signal now being generated (trapno, error code, CR2), if any.</summary>
-    private (int Trapno, ulong Err, ulong Cr2)? _pendingTrap;
+    private (int Trapno, ulong Err, ulong Cr2, ulong Ip)? _pendingTrap;
 
     /// <summary>Where the last handler frame was built, for tests and traces.</summary>
     public ulong LastSignalFrame { get; private set; }
@@ -64,25 +64,39 @@ public sealed partial class LinuxMachine
     private bool InSyscall(PtRegs regs) => KernelBits == 64 && Task.Bitness == 64 ? (long)regs.OrigAx >= 0 : (int)regs.OrigAx >= 0;
     private long SignedAx(PtRegs regs) => KernelBits == 64 && Task.Bitness == 64 ? (long)regs.Ax : (int)regs.Ax;
 
+    /// <summary>The siginfo_t (of the task's bitness) the signal now being delivered carries: what PTRACE_GETSIGINFO reads.</summary>
+    internal byte[] SigInfoForTracer(int sig) => SigInfo(sig);
+
     private byte[] SigInfo(int sig)
     {
         var info = new byte[128];
+        // The union after si_code is 8-byte aligned in the 64-bit siginfo_t: it starts at 16 there, at 12 for i386.
+        int union = Task.Bitness == 32 ? 12 : 16;
+        void Addr(ulong a)
+        {
+            if (Task.Bitness == 32) BitConverter.TryWriteBytes(info.AsSpan(union), (uint)a);
+            else BitConverter.TryWriteBytes(info.AsSpan(union), a);
+        }
         BitConverter.TryWriteBytes(info.AsSpan(SiSigno), sig);
         if (_pendingTrap is { } t)
         {
-            BitConverter.TryWriteBytes(info.AsSpan(SiCode), SiKernel);
+            // traps.c: do_error_trap() gives the si_code and address of each trap; force_sig() (#GP, #BP, #OF) SI_KERNEL.
+            int code = SiKernel;
             if (sig is Signal.SIGSEGV or Signal.SIGBUS && t.Trapno == Vector.PF)
             {
-                BitConverter.TryWriteBytes(info.AsSpan(SiCode), 1); // SEGV_MAPERR
-                if (Task.Bitness == 32) BitConverter.TryWriteBytes(info.AsSpan(SiAddr), (uint)t.Cr2);
-                else BitConverter.TryWriteBytes(info.AsSpan(SiAddr), t.Cr2);
+                code = (t.Err & 1) != 0 ? 2 : 1;   // SEGV_ACCERR for a present page, else SEGV_MAPERR
+                Addr(t.Cr2);
             }
+            else if (t.Trapno == Vector.UD) { code = 2; Addr(t.Ip); }          // ILL_ILLOPN at the instruction
+            else if (t.Trapno == Vector.DE) { code = 1; Addr(t.Ip); }          // FPE_INTDIV
+            else if (t.Trapno == Vector.AC) code = 1;                          // BUS_ADRALN, no address
+            BitConverter.TryWriteBytes(info.AsSpan(SiCode), code);
         }
         else
         {
             BitConverter.TryWriteBytes(info.AsSpan(SiCode), SiUser);
-            BitConverter.TryWriteBytes(info.AsSpan(SiPid), Task.Pid);
-            BitConverter.TryWriteBytes(info.AsSpan(SiUid), Task.Uid);
+            BitConverter.TryWriteBytes(info.AsSpan(union), Task.Pid);
+            BitConverter.TryWriteBytes(info.AsSpan(union + 4), Task.Uid);
         }
         return info;
     }
@@ -210,7 +224,10 @@ public sealed partial class LinuxMachine
         RecalcSigPending();
         ForceIret();
         regs.OrigAx = unchecked((ulong)-1L);                    // never restart the interrupted call again
-        return KernelBits == 64 && Task.Bitness == 64 ? (long)regs.Ax : (int)regs.Ax;
+        RestartBlock = null;                                    // restart_block.fn = do_no_restart_syscall
+        // "return regs->ax": on a 64-bit kernel that is the restored register, zero-extended from the 32-bit sigcontext
+        // for a compat task (a 64-bit tracer sees 0x00000000fffffffc, not -4); a 32-bit kernel's ax is 32 bits anyway.
+        return KernelBits == 64 ? (long)regs.Ax : (int)regs.Ax;
     }
 
     private long BadFrame(PtRegs regs)

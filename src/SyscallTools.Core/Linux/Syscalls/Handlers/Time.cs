@@ -12,8 +12,21 @@ internal static class Time
         long sec = word == 4 ? BitConverter.ToInt32(ts) : BitConverter.ToInt64(ts);
         long nsec = word == 4 ? BitConverter.ToInt32(ts[4..]) : BitConverter.ToInt64(ts[8..]);
         if (sec < 0 || nsec is < 0 or > 999_999_999) return -Errno.EINVAL;
-        if (c.Machine.SignalPending) return -Errno.ERESTART_RESTARTBLOCK;
-        c.Task.VirtualTimeNs += (ulong)sec * 1_000_000_000UL + (ulong)nsec;
+        ulong ns = (ulong)sec * 1_000_000_000UL + (ulong)nsec;
+        if (c.Machine.SignalPending)
+        {
+            // hrtimer_nanosleep(): the restart block (hrtimer_nanosleep_restart) sleeps out the rest if the call is
+            // restarted through restart_syscall (no handler ran). Nothing of the sleep has elapsed in virtual time.
+            c.Machine.RestartBlock = rc =>
+            {
+                if (rc.Machine.SignalPending) return -Errno.ERESTART_RESTARTBLOCK;
+                rc.Machine.RestartBlock = null;
+                rc.Task.VirtualTimeNs += ns;
+                return 0;
+            };
+            return -Errno.ERESTART_RESTARTBLOCK;
+        }
+        c.Task.VirtualTimeNs += ns;
         return 0;
     }
 
