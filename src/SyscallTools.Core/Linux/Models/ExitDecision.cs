@@ -91,6 +91,10 @@ public sealed class ExitLadder
     private string? _lastModel, _lastFast;
     private ExitDecision? _last;
 
+    // While every check so far equals the last decision's check at the same place, nothing is stored: a Pending holds
+    // strings, and writing one into an array costs a GC write barrier per reference — the hot path must not pay that.
+    private bool _matching;
+
     public ExitLadder(string model, string fastInstruction) => Begin(model, fastInstruction);
 
     /// <summary>Starts a new ladder in this object (the previous decision is kept for comparison).</summary>
@@ -100,11 +104,25 @@ public sealed class ExitLadder
         _fast = fastInstruction;
         _count = 0;
         _failedAt = -1;
+        _matching = _last is not null && model == _lastModel && fastInstruction == _lastFast;
         return this;
     }
 
     private ExitLadder Add(in Pending c)
     {
+        if (_matching)
+        {
+            if (_count < _lastCount && c.Same(_lastPending[_count]))
+            {
+                if (!c.Passed && _failedAt < 0) _failedAt = _count;
+                _count++;
+                return this;
+            }
+            // The first difference: from here on the ladder is built for real, starting with the checks that matched.
+            _matching = false;
+            if (_pending.Length < Math.Max(_count + 1, _lastPending.Length)) _pending = new Pending[Math.Max(_count + 1, _lastPending.Length) * 2];
+            Array.Copy(_lastPending, _pending, _count);
+        }
         if (_count == _pending.Length) Array.Resize(ref _pending, _count * 2);
         _pending[_count] = c;
         if (!c.Passed && _failedAt < 0) _failedAt = _count;
@@ -129,23 +147,22 @@ public sealed class ExitLadder
 
     public ExitDecision Decide()
     {
-        if (_last is not null && SameAsLast()) return _last;
+        if (_matching && _count == _lastCount) return _last!;
+        if (_matching)
+        {
+            // A prefix of the last ladder: copy it before building.
+            Array.Copy(_lastPending, _pending, _count);
+            _matching = false;
+        }
         var checks = new ExitCheck[_count];
         for (int i = 0; i < _count; i++) checks[i] = _pending[i].ToCheck();
         var d = _failedAt < 0
             ? new ExitDecision(_fast, _model, AllHold(_fast), checks)
             : new ExitDecision("IRET", _model, $"{checks[_failedAt].Name} failed: {checks[_failedAt].Why}", checks);
-        if (_lastPending.Length < _count) _lastPending = new Pending[_pending.Length];
-        Array.Copy(_pending, _lastPending, _count);
+        // The new decision becomes the one to compare with: swap the buffers rather than copy.
+        (_lastPending, _pending) = (_pending, _lastPending);
         (_lastCount, _lastModel, _lastFast, _last) = (_count, _model, _fast, d);
         return d;
-    }
-
-    private bool SameAsLast()
-    {
-        if (_lastCount != _count || !ReferenceEquals(_lastModel, _model) && _lastModel != _model || _lastFast != _fast) return false;
-        for (int i = 0; i < _count; i++) if (!_pending[i].Same(_lastPending[i])) return false;
-        return true;
     }
 
     private static string AllHold(string instruction) => instruction switch
