@@ -71,7 +71,10 @@ function Invoke-Test {
 }
 
 function Invoke-Bench {
+    Invoke-Build
+    # W1-W4 with their peers (the host, QEMU user mode, Unicorn 2 when installed), then W5-W6 from PowerShell.
     Invoke-Native 'benchmark' { dotnet run --project (Join-Path $root 'tests/bench') -c Release --nologo -- $BenchIterations }
+    & (Join-Path $root 'tests/bench/Cmdlets.Bench.ps1') -Root $root
 }
 
 function Invoke-Demo {

@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using Iced.Intel;
+using SyscallTools.Bench.Peers;
 using SyscallTools.Core.Cpu;
+using SyscallTools.Core.Host;
 using SyscallTools.Core.Linux;
 using SyscallTools.Core.Linux.Models;
 using SyscallTools.Core.Memory;
@@ -22,37 +24,64 @@ public static class Program
             Console.WriteLine($"{onceCalls} calls, {once.InstructionsPerCall:F1} emulated instructions per call, {once.BytesPerCall:F0} bytes allocated per call");
             return 0;
         }
+        if (args.Length > 1 && args[0] == "allocations")
+        {
+            using var sampler = new AllocationSampler();
+            var r = RoundTrip(new Linux618(), CpuProfile.AmdZen3, args[1], 2_000_000);
+            Console.WriteLine($"{r.BytesPerCall:F0} bytes per call; sampled types: " +
+                string.Join(", ", sampler.Types.OrderByDescending(kv => kv.Value).Select(kv => $"{kv.Key} ×{kv.Value}")));
+            return 0;
+        }
         long iterations = args.Length > 0 && long.TryParse(args[0], out var n) ? n : 50_000_000;
         // "roundtrip" as the second argument runs only the system-call round trips (for profiling).
         bool onlyRoundTrips = args.Length > 1 && args[1] == "roundtrip";
+        bool noPeers = args.Contains("nopeers");
         Console.WriteLine($"SyscallTools benchmark — {Environment.ProcessorCount} cores, .NET {Environment.Version}, {iterations:N0} loop iterations");
         Console.WriteLine();
+        var ours = new Dictionary<string, double>();
+        if (!onlyRoundTrips) AluWorkloads(iterations, ours);
+        RoundTripWorkloads(iterations, ours);
+        if (!noPeers) Peers(iterations, ours);
+        return 0;
+    }
+
+    /// <summary>W1: the ALU loop, 32- and 64-bit, emulated instructions per second.</summary>
+    private static void AluWorkloads(long iterations, Dictionary<string, double> ours)
+    {
         Console.WriteLine("| workload | instructions | median s (of 5) | M instr/s (median) | M instr/s (best) |");
         Console.WriteLine("|---|---:|---:|---:|---:|");
         var workloads = new (string Name, int Bits, bool Observed)[]
         {
-            ("ALU loop, 32-bit (compat mode)", 32, false),
-            ("ALU loop, 64-bit", 64, false),
-            ("ALU loop, 64-bit, with an observer attached", 64, true),
+            ("W1 ALU loop, 32-bit (compat mode)", 32, false),
+            ("W1 ALU loop, 64-bit", 64, false),
+            ("W1 ALU loop, 64-bit, with an observer attached", 64, true),
         };
         // Warm up every workload first so the JIT's tiered compilation has settled for all of them.
-        if (onlyRoundTrips) workloads = [];
         for (int w = 0; w < 3; w++) foreach (var (_, bits, observed) in workloads) AluLoop(bits, iterations / 10, observed);
         foreach (var (name, bits, observed) in workloads)
         {
             var runs = Enumerable.Range(0, 5).Select(_ => AluLoop(bits, observed ? iterations / 4 : iterations, observed)).OrderBy(r => r.Seconds).ToArray();
             var median = runs[2];
-            Console.WriteLine($"| {name} | {median.Instructions:N0} | {median.Seconds:F3} | {median.Instructions / median.Seconds / 1e6:F1} | {runs[0].Instructions / runs[0].Seconds / 1e6:F1} |");
+            double rate = median.Instructions / median.Seconds;
+            Console.WriteLine($"| {name} | {median.Instructions:N0} | {median.Seconds:F3} | {rate / 1e6:F1} | {runs[0].Instructions / runs[0].Seconds / 1e6:F1} |");
+            if (!observed) ours[$"W1-{bits}"] = rate;
+            Report.Json(observed ? $"W1-{bits}-observed" : $"W1-{bits}", "instructions_per_second", rate);
         }
         Console.WriteLine();
+    }
+
+    /// <summary>W2 (int $0x80), W3 (the vDSO, AMD and Intel), W4 (64-bit SYSCALL): ns per modelled getpid round trip.</summary>
+    private static void RoundTripWorkloads(long iterations, Dictionary<string, double> ours)
+    {
         Console.WriteLine("| modelled round trip | instructions per call (user + kernel) | ns per call, wall (median of 5) | ns per call, CPU time (median of 5) | calls/s | bytes allocated per call |");
         Console.WriteLine("|---|---:|---:|---:|---:|---:|");
-        foreach (var (name, model, vendor, via) in new (string, KernelModel, CpuProfile, string)[]
+        foreach (var (id, name, model, vendor, via) in new (string, string, KernelModel, CpuProfile, string)[]
         {
-            ("getpid via the vDSO, AMD, linux-6.18", new Linux618(), CpuProfile.AmdZen3, "vdso"),
-            ("getpid via the vDSO, Intel, linux-6.18", new Linux618(), CpuProfile.IntelSkylake, "vdso"),
-            ("getpid via int $0x80, AMD, linux-6.18", new Linux618(), CpuProfile.AmdZen3, "int80"),
-            ("getpid via the vDSO, AMD, linux-4.2", new Linux42(), CpuProfile.AmdZen3, "vdso"),
+            ("W3-amd", "W3 getpid via the vDSO, AMD, linux-6.18", new Linux618(), CpuProfile.AmdZen3, "vdso"),
+            ("W3-intel", "W3 getpid via the vDSO, Intel, linux-6.18", new Linux618(), CpuProfile.IntelSkylake, "vdso"),
+            ("W2", "W2 getpid via int $0x80, AMD, linux-6.18", new Linux618(), CpuProfile.AmdZen3, "int80"),
+            ("W4", "W4 getpid via 64-bit SYSCALL, AMD, linux-6.18", new Linux618(), CpuProfile.AmdZen3, "syscall64"),
+            ("W3-amd-4.2", "getpid via the vDSO, AMD, linux-4.2", new Linux42(), CpuProfile.AmdZen3, "vdso"),
         })
         {
             long calls = Math.Max(10_000, iterations / 500);
@@ -60,19 +89,85 @@ public static class Program
             var runs = Enumerable.Range(0, 5).Select(_ => RoundTrip(model, vendor, via, calls)).ToArray();
             var med = runs.OrderBy(r => r.Seconds).ElementAt(2);
             var cpu = runs.OrderBy(r => r.CpuSeconds).ElementAt(2);
-            Console.WriteLine($"| {name} | {med.InstructionsPerCall:F1} | {med.Seconds / calls * 1e9:F0} | {cpu.CpuSeconds / calls * 1e9:F0} | {calls / med.Seconds:N0} | {med.BytesPerCall:F0} |");
+            double ns = med.Seconds / calls * 1e9;
+            Console.WriteLine($"| {name} | {med.InstructionsPerCall:F1} | {ns:F0} | {cpu.CpuSeconds / calls * 1e9:F0} | {calls / med.Seconds:N0} | {med.BytesPerCall:F0} |");
+            ours[id] = ns;
+            Report.Json(id, "ns_per_call", ns);
         }
-        // The same round trips on this machine's kernel (Measure-HostSyscall), for scale: the model's cost per call
-        // against the real one. Skipped (with the reason) where the host cannot run the probes.
         Console.WriteLine();
-        Console.WriteLine($"| real round trip on this host ({SyscallTools.Core.Host.HostCapabilities.VendorString}) | ns per call (best of 3) |");
-        Console.WriteLine("|---|---:|");
-        foreach (var (method, bits) in SyscallTools.Core.Host.HostSyscallTiming.Methods)
+    }
+
+    /// <summary>
+    /// The peers, each measured in this run and skipped with the reason when absent: the host itself (the same loops as
+    /// static ELF programs), QEMU user mode (qemu-i386, qemu-x86_64) and Unicorn 2 (libunicorn.so.2, its syscall hook
+    /// answering getpid in C#).
+    /// </summary>
+    private static void Peers(long iterations, Dictionary<string, double> ours)
+    {
+        Console.WriteLine("| workload | peer | peer figure | ours | ratio (above 1: we are ahead) |");
+        Console.WriteLine("|---|---|---:|---:|---:|");
+        void Row(string workload, string metric, string peer, double? peerValue, string? why)
         {
-            var c = SyscallTools.Core.Host.HostSyscallTiming.Measure(method, bits, Math.Max(20_000, iterations / 250));
-            Console.WriteLine($"| getpid via {c.Method} | {(c.NsPerCall is double ns ? ns.ToString("F0", System.Globalization.CultureInfo.InvariantCulture) : "skipped: " + c.SkipReason)} |");
+            bool rate = metric.EndsWith("_per_second", StringComparison.Ordinal);
+            if (!ours.TryGetValue(workload, out double mine)) return;
+            if (peerValue is not double pv)
+            {
+                Console.WriteLine($"| {workload} | {peer} | skipped: {why} | | |");
+                return;
+            }
+            double ratio = rate ? mine / pv : pv / mine;
+            string Show(double v) => rate ? $"{v / 1e6:F1} M instr/s" : $"{v:F0} ns";
+            Console.WriteLine($"| {workload} | {peer} | {Show(pv)} | {Show(mine)} | {ratio:F3} |");
+            Report.Json(workload, metric, mine, peer, pv);
         }
-        return 0;
+
+        long aluIterations = Math.Max(10_000_000, iterations);
+        long calls = Math.Max(20_000, iterations / 250);
+        foreach (int bits in new[] { 32, 64 })
+        {
+            string w = $"W1-{bits}";
+            // host: the ELF loop natively (wall time of N iterations less an empty run)
+            string? why = HostCapabilities.CannotRun(bits);
+            double? host = why is null ? HostSeconds(BenchProbes.AluLoop(bits, aluIterations), BenchProbes.AluLoop(bits, 0), out why) : null;
+            Row(w, "instructions_per_second", "host", host is double h ? 4.0 * aluIterations / h : null, why);
+            double? qemu = QemuUser.Seconds(i => BenchProbes.AluLoop(bits, i), bits, aluIterations, out string? qwhy);
+            Row(w, "instructions_per_second", "qemu-user", qemu is double q ? 4.0 * aluIterations / q : null, qwhy);
+            double? uc = Unicorn.Missing is null ? Best3(() => Unicorn.AluLoop(bits, aluIterations)) : null;
+            Row(w, "instructions_per_second", "unicorn", uc is double u ? 4.0 * aluIterations / u : null, Unicorn.Missing);
+        }
+        foreach (var (w, method, bits) in new[] { ("W2", "int80", 32), ("W3-amd", "vdso", 32), ("W3-intel", "vdso", 32), ("W4", "syscall", 64) })
+        {
+            var c = HostSyscallTiming.Measure(method, bits, calls);
+            Row(w, "ns_per_call", "host", c.NsPerCall, c.SkipReason);
+            double? qemu = QemuUser.Seconds(i => BenchProbes.GetpidLoop(method, bits, i), bits, calls, out string? qwhy);
+            Row(w, "ns_per_call", "qemu-user", qemu is double q ? q / calls * 1e9 : null, qwhy);
+            if (method == "vdso") continue;   // Unicorn has no kernel and no vDSO: only the raw entries have a hook
+            double? uc = Unicorn.Missing is null ? Best3(() => Unicorn.GetpidLoop(bits, calls)) : null;
+            Row(w, "ns_per_call", "unicorn", uc is double u ? u / calls * 1e9 : null, Unicorn.Missing);
+        }
+        Console.WriteLine();
+    }
+
+    private static double Best3(Func<double> run) => Enumerable.Range(0, 3).Select(_ => run()).Min();
+
+    private static double? HostSeconds(ProbeProgram full, ProbeProgram empty, out string? why)
+    {
+        why = null;
+        double Best(ProbeProgram p)
+        {
+            double best = double.MaxValue;
+            for (int i = 0; i < 3; i++)
+            {
+                var clock = Stopwatch.StartNew();
+                var run = HostProbeRunner.Run(p, null, TimeSpan.FromSeconds(60));
+                double s = clock.Elapsed.TotalSeconds;
+                if (run.ExitStatus != 0) throw new InvalidOperationException($"{p.Name} ended with {run.Ending}");
+                best = Math.Min(best, s);
+            }
+            return best;
+        }
+        try { return Math.Max(1e-9, Best(full) - Best(empty)); }
+        catch (InvalidOperationException e) { why = e.Message; return null; }
     }
 
     /// <summary>
@@ -82,15 +177,17 @@ public static class Program
     /// <remarks>CPU time is reported beside wall time: on a shared machine it is the steadier of the two.</remarks>
     public static (double Seconds, double CpuSeconds, double InstructionsPerCall, double BytesPerCall) RoundTrip(KernelModel model, CpuProfile profile, string via, long calls)
     {
-        var m = new LinuxMachine(model, profile);
-        var a = new Assembler(32);
+        // "syscall64": a 64-bit task's SYSCALL (r12 counts down; SYSCALL clobbers only rcx and r11).
+        bool native64 = via == "syscall64";
+        var m = new LinuxMachine(model, profile, 64, native64 ? 64 : 32);
+        var a = new Assembler(native64 ? 64 : 32);
         var top = a.CreateLabel();
         var done = a.CreateLabel();
-        a.mov(esi, (uint)calls);
+        if (native64) a.mov(r12, calls); else a.mov(esi, (uint)calls);
         a.Label(ref top);
-        a.mov(eax, 20);
-        if (via == "vdso") a.call((uint)m.KernelVsyscall); else a.@int(0x80);
-        a.dec(esi);
+        a.mov(eax, native64 ? 39 : 20);
+        if (native64) a.syscall(); else if (via == "vdso") a.call((uint)m.KernelVsyscall); else a.@int(0x80);
+        if (native64) a.dec(r12); else a.dec(esi);
         a.jnz(top);
         a.Label(ref done);
         a.nop();
