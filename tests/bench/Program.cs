@@ -24,6 +24,17 @@ public static class Program
             Console.WriteLine($"{onceCalls} calls, {once.InstructionsPerCall:F1} emulated instructions per call, {once.BytesPerCall:F0} bytes allocated per call");
             return 0;
         }
+        if (args.Length > 1 && args[0] == "invoke" && long.TryParse(args[1], out var invokeCalls))
+        {
+            // LinuxMachine.InvokeSyscall, the call behind Invoke-Syscall: its overhead around the modelled round trip.
+            var m = new LinuxMachine(new Linux618(), CpuProfile.AmdZen3);
+            m.InvokeSyscall(20);
+            var clock = Stopwatch.StartNew();
+            for (long i = 0; i < invokeCalls; i++) m.InvokeSyscall(20);
+            Console.WriteLine($"InvokeSyscall: {clock.Elapsed.TotalMilliseconds * 1000 / invokeCalls:F1} µs per call");
+            Report.Json("invoke", "ns_per_call", clock.Elapsed.TotalMilliseconds * 1e6 / invokeCalls);
+            return 0;
+        }
         if (args.Length > 1 && args[0] == "allocations")
         {
             using var sampler = new AllocationSampler();

@@ -167,8 +167,33 @@ public sealed partial class Cpu
 
     public IReadOnlyCollection<NativeFunction> Natives => _natives.Values;
 
-    public void AddStopAddress(ulong address) { _stops.Add(address); FlushDecodeCache(); }
-    public void RemoveStopAddress(ulong address) { _stops.Remove(address); FlushDecodeCache(); }
+    public void AddStopAddress(ulong address) { if (_stops.Add(address)) StopsChanged(address, added: true); }
+    public void RemoveStopAddress(ulong address) { if (_stops.Remove(address)) StopsChanged(address, added: false); }
+
+    /// <summary>
+    /// A stop address matters to the block that starts there (its IsStop) and to a block that runs through it (which
+    /// must now end before it); every other decoded block stays. (Flushing the whole cache here cost a re-decode of the
+    /// kernel's entry code on every Invoke-Syscall.) A block cut short by a stop that is removed again stays correct.
+    /// </summary>
+    private void StopsChanged(ulong address, bool added)
+    {
+        if (_blocksByPage.TryGetValue(address >> Page.Shift, out var list))
+        {
+            foreach (var b in list)
+            {
+                if (!b.Valid) continue;
+                if (b.Start == address) b.IsStop = added;
+                else if (added && b.Native is null && RunsThrough(b, address)) DropBlock(b);
+            }
+        }
+        BreakBlock = true;
+    }
+
+    private static bool RunsThrough(Block b, ulong address)
+    {
+        for (int k = 1; k < b.Ops.Length; k++) if (b.Ops[k].Ip == address) return true;
+        return false;
+    }
 
     /// <summary>Decodes (without executing or caching) the instruction at an address in the current mode, for traces.</summary>
     public string? Disassemble(ulong ip, int? bitness = null)

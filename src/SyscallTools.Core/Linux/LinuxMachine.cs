@@ -75,11 +75,35 @@ public sealed partial class LinuxMachine
     /// <summary>symbol+offset for an address in kernel text, the C functions or the vDSO.</summary>
     public string? Symbolize(ulong address)
     {
-        string? best = null;
-        ulong bestAt = 0;
-        foreach (var (at, name) in _symbols)
-            if (at <= address && at >= bestAt && address - at < 0x400) { best = name; bestAt = at; }
-        return best is null ? null : address == bestAt ? best : $"{best}+0x{address - bestAt:x}";
+        // The nearest symbol at or below the address, within 1 KiB: a binary search over the symbols sorted by address
+        // (re-sorted when they change; a trace symbolizes every instruction, and there are a thousand syscall stubs).
+        if (_sortedSymbolsFor != _symbols.Count + _symbolEdits)
+        {
+            _sortedAt = _symbols.Keys.Order().ToArray();
+            _sortedName = _sortedAt.Select(a => _symbols[a]).ToArray();
+            _sortedSymbolsFor = _symbols.Count + _symbolEdits;
+        }
+        int i = Array.BinarySearch(_sortedAt, address);
+        if (i < 0) i = ~i - 1;
+        if (i < 0 || address - _sortedAt[i] >= 0x400) return null;
+        ulong at = _sortedAt[i];
+        return address == at ? _sortedName[i] : $"{_sortedName[i]}+0x{address - at:x}";
+    }
+
+    private ulong[] _sortedAt = [];
+    private string[] _sortedName = [];
+    private long _sortedSymbolsFor = -1, _symbolEdits;
+
+    /// <summary>Names an address (or renames it): every change to the symbol table goes through here.</summary>
+    internal void SetSymbol(ulong at, string name)
+    {
+        _symbols[at] = name;
+        _symbolEdits++;
+    }
+
+    internal void RemoveSymbol(ulong at)
+    {
+        if (_symbols.Remove(at)) _symbolEdits++;
     }
 
     private void Boot()
@@ -92,7 +116,7 @@ public sealed partial class LinuxMachine
         Memory.WriteBytes(Layout.Text, Stubs.Bytes);
         // Where two labels share an address, the one a reader expects (not an "__end_" marker) names it.
         foreach (var (name, at) in Stubs.Symbols.OrderBy(kv => kv.Key.StartsWith("__end_", StringComparison.Ordinal)))
-            _symbols.TryAdd(at, name);
+            if (!_symbols.ContainsKey(at)) SetSymbol(at, name);
         Memory.Map(Layout.Data, KernelLayout.DataSize, PageFlags.KernelData);
         Memory.Map(Layout.StackBase, Layout.StackTop - Layout.StackBase + 0x100, PageFlags.KernelData);
         Memory.Map(Layout.DoubleFaultStackTop - 0x2000, 0x2000, PageFlags.KernelData);

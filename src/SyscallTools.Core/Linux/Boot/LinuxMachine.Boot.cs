@@ -128,7 +128,7 @@ public sealed partial class LinuxMachine
             Task.VdsoBase = Layout.Vdso32;
             Memory.Map(Task.VdsoBase, VdsoBuilder.ImageSize, PageFlags.UserCode);
             Memory.WriteBytes(Task.VdsoBase, Vdso!.Bytes);
-            foreach (var (name, off) in Vdso.Symbols) _symbols[Task.VdsoBase + (ulong)off] = $"[vdso] {name}";
+            foreach (var (name, off) in Vdso.Symbols) SetSymbol(Task.VdsoBase + (ulong)off, $"[vdso] {name}");
             // Pre-rewrite kernels return SYSENTER to thread_info->sysenter_return.
             if (Vdso.SysenterReturn is int sr) Memory.WriteUInt64(Layout.ThreadInfo + KernelLayout.TiSysenterReturn, Task.VdsoBase + (ulong)sr);
         }

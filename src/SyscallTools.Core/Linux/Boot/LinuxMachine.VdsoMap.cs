@@ -26,14 +26,14 @@ public sealed partial class LinuxMachine
 
         ulong vdsoBase = Task.VdsoBase;
         foreach (var at in _symbols.Where(kv => kv.Value.StartsWith("[vdso] ", StringComparison.Ordinal)).Select(kv => kv.Key).ToList())
-            _symbols.Remove(at);
+            RemoveSymbol(at);
         Memory.Unmap(vdsoBase, (ulong)Vdso.MappedSize);
 
         image.ApplyAlternatives(Features);
         Vdso = image;
         Memory.Map(vdsoBase, (ulong)image.MappedSize, PageFlags.UserCode);
         Memory.WriteBytes(vdsoBase, image.Bytes);
-        foreach (var (name, off) in image.Symbols) _symbols[vdsoBase + (ulong)off] = $"[vdso] {name}";
+        foreach (var (name, off) in image.Symbols) SetSymbol(vdsoBase + (ulong)off, $"[vdso] {name}");
         if (image.SysenterReturn is int sr) Memory.WriteUInt64(Layout.ThreadInfo + KernelLayout.TiSysenterReturn, vdsoBase + (ulong)sr);
 
         // AT_SYSINFO in the auxv exec left on the stack: argc, argv[0], NULL, envp NULL, then (type, value) pairs.

@@ -50,8 +50,10 @@ public sealed partial class LinuxMachine
         if (args.Count > 6) throw new ArgumentException("A system call takes at most six arguments.", nameof(args));
 
         int bits = Task.Bitness;
-        var (code, returnPoint) = BuildCallSite(method, bits);
-        Memory.WriteBytes(InvokeCode, code);
+        var (code, returnPoint) = CallSite(method, bits);
+        // Rewriting identical bytes would still drop the decoded blocks of the page (self-modifying-code rule).
+        if (!Memory.TryReadBytes(InvokeCode, _callSiteCheck.AsSpan(0, code.Length)) || !_callSiteCheck.AsSpan(0, code.Length).SequenceEqual(code))
+            Memory.WriteBytes(InvokeCode, code);
 
         // int $0x80 speaks the i386 ABI even from 64-bit code: arguments in ebx..ebp.
         bool i386 = bits == 32 || method == EntryMethod.Int80;
@@ -140,6 +142,17 @@ public sealed partial class LinuxMachine
         "bp" => Gpr.Rbp, "sp" => Gpr.Rsp, "r8" => Gpr.R8, "r9" => Gpr.R9, "r10" => Gpr.R10, "r11" => Gpr.R11,
         "r12" => Gpr.R12, "r13" => Gpr.R13, "r14" => Gpr.R14, _ => Gpr.R15,
     };
+
+    private readonly Dictionary<(EntryMethod, int, ulong), (byte[] Code, ulong ReturnPoint)> _callSites = new();
+    private readonly byte[] _callSiteCheck = new byte[64];
+
+    /// <summary>The call site for an entry method, assembled once per machine and vDSO (Import-EmuVdso moves __kernel_vsyscall).</summary>
+    private (byte[] Code, ulong ReturnPoint) CallSite(EntryMethod method, int bits)
+    {
+        var key = (method, bits, KernelVsyscall);
+        if (!_callSites.TryGetValue(key, out var site)) _callSites[key] = site = BuildCallSite(method, bits);
+        return site;
+    }
 
     /// <summary>The user code for one entry method, and the address control comes back to.</summary>
     private (byte[] Code, ulong ReturnPoint) BuildCallSite(EntryMethod method, int bits)

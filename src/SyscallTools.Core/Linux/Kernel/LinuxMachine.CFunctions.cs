@@ -30,7 +30,7 @@ public sealed partial class LinuxMachine
     {
         ulong at = Layout.Functions + (ulong)(16 * _functions.Count);
         _functions[name] = at;
-        _symbols[at] = name;
+        SetSymbol(at, name);
         Cpu.BindNative(at, name, cpu =>
         {
             // A long run without a caller resetting the record keeps only the recent calls.
