@@ -54,12 +54,30 @@ internal sealed class Stubs32
         _a.mov(fs, dx);
     }
 
-    /// <summary>RESTORE_REGS: the general registers and the four data segments, then past orig_ax.</summary>
+    /// <summary>
+    /// RESTORE_REGS: the general registers and the four data segments, then past orig_ax. Each segment pop has an
+    /// exception-table entry (restore_pop_* → restore_pop_*_fixup): a selector the CPU refuses — one a sigreturn
+    /// frame asked for, say — is overwritten with 0 on the stack and popped again, so the task gets a null segment.
+    /// </summary>
     private void RestoreRegs()
     {
         _a.pop(ebx); _a.pop(ecx); _a.pop(edx); _a.pop(esi); _a.pop(edi); _a.pop(ebp); _a.pop(eax);
-        _a.pop(ds); _a.pop(es); _a.pop(fs); _a.pop(gs);
+        _s.Here("restore_pop_ds"); _a.pop(ds);
+        _s.Here("restore_pop_es"); _a.pop(es);
+        _s.Here("restore_pop_fs"); _a.pop(fs);
+        _s.Here("restore_pop_gs"); _a.pop(gs);
         _a.add(esp, 4);
+    }
+
+    /// <summary>The .fixup code of RESTORE_REGS: "movl $0, (%esp); jmp 1b".</summary>
+    private void EmitRestoreRegsFixups()
+    {
+        foreach (var seg in new[] { "ds", "es", "fs", "gs" })
+        {
+            _s.Here($"restore_pop_{seg}_fixup");
+            _a.mov(__dword_ptr[esp], 0);
+            _a.jmp(_s.L($"restore_pop_{seg}"));
+        }
     }
 
     private void EmitSysenter()
@@ -196,6 +214,21 @@ internal sealed class Stubs32
         RestoreRegs();
         _s.Here("irq_return");
         _a.iretd();
+        EmitRestoreRegsFixups();
+
+        // iret_exc, irq_return's exception-table target: the #GP/#NP/#SS handler sent the kernel here with the stack as
+        // it was at the IRET, so the user's IRET frame is on top. It becomes the hardware part of a new user-mode
+        // pt_regs, and do_iret_error reports X86_TRAP_IRET (32) with error code 0: SIGILL, ILL_BADSTK.
+        _s.Here("iret_exc");
+        _a.push(0);                                            // "no error code"
+        SaveAll(axIsEnosys: false);
+        _a.cld();
+        _a.mov(eax, esp);
+        _a.xor(edx, edx);
+        _a.mov(__dword_ptr[esp + Regs32.ORIG_EAX], -1);
+        _a.mov(ecx, SignalFrames.TrapIret);
+        Call("exc_handler");
+        _a.jmp(_s.L("restore_all"));
     }
 
     private void EmitException(int vector)

@@ -470,11 +470,21 @@ internal sealed class Stubs64
         _a.swapgs();
         _s.Here($"asm_exc_{vector}_kernel");
         PushAndClearRegs(axIsEnosys: false);
+        // error_entry's .Lerror_bad_iret: a fault on the IRET to user mode came after the exit's SWAPGS, so GS is the
+        // user's again; swap back before C code runs (and the exit swaps once more on the way out).
+        _a.lea(rcx, __[_s.L("native_irq_return_iret")]);
+        _a.cmp(__qword_ptr[rsp + Regs64.RIP], rcx);
+        _a.jne(_s.L($"asm_exc_{vector}_not_bad_iret"));
+        _a.swapgs();
+        _s.Here($"asm_exc_{vector}_not_bad_iret");
         _a.mov(rdi, rsp);
         _a.mov(rsi, __qword_ptr[rsp + Regs64.ORIG_RAX]);
         _a.mov(__qword_ptr[rsp + Regs64.ORIG_RAX], -1);
         _a.mov(edx, vector);
         Call("exc_handler");
+        // The handler returns the pt_regs to continue with: the same ones, or after a bad IRET the user-mode copy
+        // fixup_bad_iret made at the top of the stack ("mov %rax, %rsp").
+        _a.mov(rsp, rax);
         _a.test(__byte_ptr[rsp + Regs64.CS], 3);
         _a.jnz(_s.L("swapgs_restore_regs_and_return_to_usermode"));
         _a.jmp(_s.L("restore_regs_and_return_to_kernel"));

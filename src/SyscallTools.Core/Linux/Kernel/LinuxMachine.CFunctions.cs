@@ -3,6 +3,7 @@ using SyscallTools.Core.Linux.Boot;
 using SyscallTools.Core.Linux.Models;
 using SyscallTools.Core.Linux.Syscalls;
 using SyscallTools.Core.Memory;
+using static SyscallTools.Core.Linux.SignalFrames;
 
 namespace SyscallTools.Core.Linux;
 
@@ -97,7 +98,7 @@ public sealed partial class LinuxMachine
             var d = RecordExit(RegsAt(Arg(0)), slowPath: true);
             return d.Fast ? 1UL : 0UL;
         });
-        BindC("exc_handler", () => { ExceptionHandler(RegsAt(Arg(0)), Arg(1), (int)Arg(2)); return 0; });
+        BindC("exc_handler", () => ExceptionHandler(RegsAt(Arg(0)), Arg(1), (int)Arg(2)).Address);
         BindC("sys_ni_syscall", () => unchecked((ulong)-Errno.ENOSYS));
         foreach (var abi in KernelBits == 64 ? new[] { SyscallAbi.X86_64, SyscallAbi.I386 } : [SyscallAbi.I386])
         {
@@ -330,28 +331,41 @@ public sealed partial class LinuxMachine
 
     // ------------------------------------------------------------------ exceptions
 
-    /// <summary>The exception table: kernel instructions allowed to fault, and where they continue.</summary>
-    private Dictionary<ulong, ulong> ExceptionTable()
+    /// <summary>
+    /// The exception table: kernel instructions allowed to fault, where they continue, and whether only a page fault
+    /// (a user-memory access) qualifies or any fault does (segment loads, and a 32-bit kernel's IRET to user mode).
+    /// </summary>
+    private Dictionary<ulong, (ulong To, bool PageFaultOnly)> ExceptionTable()
     {
-        var t = new Dictionary<ulong, ulong>();
+        var t = new Dictionary<ulong, (ulong, bool)>();
+        void Add(string from, string to, bool pfOnly)
+        {
+            if (Stubs.Symbols.TryGetValue(from, out var at) && Stubs.Symbols.TryGetValue(to, out var fixup)) t[at] = (fixup, pfOnly);
+        }
         // v4.2's asm fetches arg 6 with a plain load; its _ASM_EXTABLE entry sends a fault to the -EFAULT exit.
-        string fixup = KernelBits == 64 ? "ia32_badarg" : "syscall_fault";
-        foreach (var load in new[] { "sysenter_fetch_arg6", "cstar_fetch_arg6" })
-            if (Stubs.Symbols.TryGetValue(load, out var at) && Stubs.Symbols.TryGetValue(fixup, out var to)) t[at] = to;
+        string badarg = KernelBits == 64 ? "ia32_badarg" : "syscall_fault";
+        Add("sysenter_fetch_arg6", badarg, true);
+        Add("cstar_fetch_arg6", badarg, true);
+        foreach (var seg in new[] { "ds", "es", "fs", "gs" }) Add($"restore_pop_{seg}", $"restore_pop_{seg}_fixup", false);
+        Add("irq_return", "iret_exc", false);
         return t;
     }
 
-    /// <summary>traps.c / fault.c: user faults become signals; kernel faults are fixed up, ignored, or an oops.</summary>
-    private void ExceptionHandler(PtRegs regs, ulong errorCode, int vector)
+    /// <summary>
+    /// traps.c / fault.c: user faults become signals; kernel faults are fixed up, ignored, or an oops. Returns the
+    /// pt_regs the exception's exit continues with (a 64-bit kernel switches to them, as error_entry does).
+    /// </summary>
+    private PtRegs ExceptionHandler(PtRegs regs, ulong errorCode, int vector)
     {
-        Current.CFunctions[^1] = $"exc_handler({Vector.Mnemonic((byte)vector)})";
+        Current.CFunctions[^1] = vector == TrapIret ? "do_iret_error" : $"exc_handler({Vector.Mnemonic((byte)vector)})";
         if (!regs.UserMode)
         {
-            if (vector == Vector.PF && ExceptionTable().TryGetValue(regs.Ip, out var fixup))
+            if (ExceptionTable().TryGetValue(regs.Ip, out var fixup) && (!fixup.PageFaultOnly || vector == Vector.PF))
             {
-                Current.ArgFetchFailed = true;
-                regs.Ip = fixup;
-                return;
+                if (fixup.PageFaultOnly) Current.ArgFetchFailed = true;
+                Current.CFunctions.Add($"fixup_exception({Symbolize(regs.Ip)} -> {Symbolize(fixup.To)})");
+                regs.Ip = fixup.To;
+                return regs;
             }
             string entry = KernelBits == 64 ? "entry_SYSENTER_compat" : "entry_SYSENTER_32";
             if (vector == Vector.DB && Stubs.Symbols.TryGetValue(entry, out var start)
@@ -364,38 +378,53 @@ public sealed partial class LinuxMachine
                     regs.Flags &= ~RFlags.TF;
                     Task.Flags |= ThreadFlags.SingleStep;
                 }
-                return;
+                return regs;
             }
-            if (Stubs.Symbols.TryGetValue("native_irq_return_iret", out var iret) && regs.Ip == iret
-                || Stubs.Symbols.TryGetValue("irq_return", out var iret32) && regs.Ip == iret32)
-            {
-                // fixup_bad_iret: the IRET to user mode faulted (a bad RIP, CS or SS from pt_regs). The fault is the
-                // user's: it gets SIGSEGV as if it had faulted itself, and the kernel survives.
-                Current.CFunctions.Add("fixup_bad_iret");
-                if (SignalState.Actions[Signal.SIGSEGV].Handler > SignalAction.SigIgn)
-                {
-                    Oops("a SIGSEGV handler after a bad IRET needs the user frame fixup_bad_iret builds, which is not modelled");
-                    return;
-                }
-                ForceSignal(Signal.SIGSEGV);
-                ExitToUserMode(regs);
-                if (!Task.Exited) Oops("signal delivery after a bad IRET is not modelled yet");
-                return;
-            }
+            if (Stubs.Symbols.TryGetValue("native_irq_return_iret", out var iret) && regs.Ip == iret)
+                return FixupBadIret(regs, errorCode, vector);
             Oops($"{Vector.Mnemonic((byte)vector)} in kernel mode at {Symbolize(regs.Ip) ?? $"0x{regs.Ip:x}"} (error code 0x{errorCode:x})");
-            return;
+            return regs;
         }
+        UserTrap(regs, errorCode, vector);
+        return regs;
+    }
+
+    /// <summary>
+    /// do_trap / do_general_protection etc. for a fault in user mode: the signal traps.c sends (#NP and #SS are SIGBUS,
+    /// X86_TRAP_IRET SIGILL), with trapno and error code recorded for the frame, then the exit work that delivers it.
+    /// </summary>
+    private void UserTrap(PtRegs regs, ulong errorCode, int vector)
+    {
         int sig = vector switch
         {
             Vector.DE or Vector.MF => Signal.SIGFPE,
             Vector.DB or Vector.BP => Signal.SIGTRAP,
-            Vector.UD => Signal.SIGILL,
-            Vector.AC => Signal.SIGBUS,
+            Vector.UD or TrapIret => Signal.SIGILL,
+            Vector.AC or Vector.NP or Vector.SS => Signal.SIGBUS,
             _ => Signal.SIGSEGV,
         };
         _pendingTrap = (vector, errorCode, vector == Vector.PF ? Cpu.Cr2 : 0);
         ForceSignal(sig);
         ExitToUserMode(regs);
+    }
+
+    /// <summary>
+    /// fixup_bad_iret (64-bit kernels): the IRET to user mode faulted on a RIP, CS or SS that pt_regs asked for. The
+    /// fault is the user's: a user-mode pt_regs is built at the top of the kernel stack from the IRET frame (still at
+    /// the faulting frame's sp) and the general registers of the exception frame, and the exception is handled as if
+    /// user mode had raised it — a handler for the signal sees the bad CS/SS/IP in its sigcontext.
+    /// </summary>
+    private PtRegs FixupBadIret(PtRegs regs, ulong errorCode, int vector)
+    {
+        Current.CFunctions.Add("fixup_bad_iret");
+        int hw = PtRegs.Layout64.First(f => f.Name == "ip").Offset;
+        var tmp = new byte[PtRegs.Size64];
+        Memory.ReadBytes(regs.Address, hw).CopyTo(tmp, 0);
+        Memory.ReadBytes(regs.Sp, PtRegs.Size64 - hw).CopyTo(tmp, hw);
+        Memory.WriteBytes(PtRegsAddress, tmp);
+        var user = RegsAt(PtRegsAddress);
+        UserTrap(user, errorCode, vector);
+        return user;
     }
 
     private void Oops(string what)

@@ -46,4 +46,8 @@ public static class SignalFrames
     public const int SiSigno = 0, SiErrno = 4, SiCode = 8, SiPid = 12, SiUid = 16, SiAddr = 12;
     public const int SiUser = 0, SiKernel = 0x80, SiTkill = -6;
     public const ulong UcSigcontextSs = 2, UcStrictRestoreSs = 4;
+    /// <summary>X86_TRAP_IRET: the software trap number a 32-bit kernel reports for a faulting IRET (do_iret_error).</summary>
+    public const int TrapIret = 32;
+    /// <summary>ILL_BADSTK: "internal stack error", do_iret_error's si_code.</summary>
+    public const int IllBadstk = 8;
 }
