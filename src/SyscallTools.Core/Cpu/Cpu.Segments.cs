@@ -56,8 +56,9 @@ public sealed partial class Cpu
             if (isSs && !(Mode == CpuMode.Long64 && Cpl < 3 && (sel & 3) == Cpl))
                 throw CpuFaultException.Gp(0, "loading SS with a null selector");
             ref var sr = ref Seg[(int)reg];
-            sr = new Segment { Selector = sel, Unusable = true, Base = Mode == CpuMode.Long64 && reg >= SegReg.FS ? sr.Base : 0 };
-            if (isSs) sr.Dpl = (byte)Cpl;
+            // The hidden part of a null load records the CPL it happened at: a null selector loaded in ring 0 is
+            // cleared to 0 by the next IRET to ring 3 (see ValidateDataSegmentsAfterReturn).
+            sr = new Segment { Selector = sel, Unusable = true, Base = Mode == CpuMode.Long64 && reg >= SegReg.FS ? sr.Base : 0, Dpl = (byte)Cpl };
             return;
         }
         var desc = ParseDescriptor(sel, ReadDescriptor(sel));
@@ -175,7 +176,14 @@ public sealed partial class Cpu
         foreach (var r in DataSegments)
         {
             ref var s = ref Seg[(int)r];
-            if (s.Unusable || (s.Selector & ~3) == 0) continue;
+            if (s.Unusable || (s.Selector & ~3) == 0)
+            {
+                // A null selector with a nonzero RPL that was loaded at a more privileged level becomes 0: "When a null
+                // selector is to be loaded into a segment register, reload_segments() sets its DPL bits to 3. Later
+                // when the IRET instruction loads it, it zeros the segment register" (Xin Li, x86/ia32, 2023).
+                if (s.Selector != 0 && s.Dpl < Cpl) s.Selector = 0;
+                continue;
+            }
             bool dataOrNonConforming = !s.IsCode || !s.IsConforming;
             if (dataOrNonConforming && s.Dpl < Cpl)
             {

@@ -238,7 +238,8 @@ internal sealed class Stubs32
         SaveAll(axIsEnosys: false);
         _a.cld();
         _a.mov(eax, esp);
-        _a.mov(edx, __dword_ptr[esp + Regs32.ORIG_EAX]);
+        // The error code for vectors that push one, 0 for the rest (their -1 only marks orig_ax "not a syscall").
+        if (Vector.HasErrorCode(vector)) _a.mov(edx, __dword_ptr[esp + Regs32.ORIG_EAX]); else _a.xor(edx, edx);
         _a.mov(__dword_ptr[esp + Regs32.ORIG_EAX], -1);
         _a.mov(ecx, vector);
         Call("exc_handler");

@@ -478,7 +478,9 @@ internal sealed class Stubs64
         _a.swapgs();
         _s.Here($"asm_exc_{vector}_not_bad_iret");
         _a.mov(rdi, rsp);
-        _a.mov(rsi, __qword_ptr[rsp + Regs64.ORIG_RAX]);
+        // idtentry: the error code for vectors that push one; "xorl %esi, %esi" for the rest (the -1 pushed in its
+        // place is only the orig_ax that marks "not a syscall").
+        if (Vector.HasErrorCode(vector)) _a.mov(rsi, __qword_ptr[rsp + Regs64.ORIG_RAX]); else _a.xor(esi, esi);
         _a.mov(__qword_ptr[rsp + Regs64.ORIG_RAX], -1);
         _a.mov(edx, vector);
         Call("exc_handler");
