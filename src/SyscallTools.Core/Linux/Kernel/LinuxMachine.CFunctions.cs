@@ -277,11 +277,20 @@ public sealed partial class LinuxMachine
     /// <summary>syscall_exit_to_user_mode / prepare_exit_to_usermode: exit work, then the loop over _TIF_* work.</summary>
     private void ExitToUserMode(PtRegs regs)
     {
-        if ((Task.Flags & ThreadFlags.SyscallExitWork) != 0)
+        // report_single_step(): a tracer single-stepping the task hears of the syscall instruction at its exit, as a
+        // SIGTRAP — unless SYSEMU is set (PTRACE_SYSEMU_SINGLESTEP), whose entry stop already reported it.
+        bool inSyscall = Current.Entry is not (EntryKind.Exception or EntryKind.None);
+        bool step = inSyscall && Tracer.Attached && Tracer.SingleStep && (Task.Flags & ThreadFlags.SyscallEmu) == 0;
+        if ((Task.Flags & ThreadFlags.SyscallExitWork) != 0 || step)
         {
-            // syscall_exit_work: no exit stop after PTRACE_SYSEMU skipped the call.
-            if ((Task.Flags & ThreadFlags.SyscallTrace) != 0 && (Task.Flags & ThreadFlags.SyscallEmu) == 0
-                && Current.Entry is not (EntryKind.Exception or EntryKind.None))
+            if (step)
+            {
+                // user_single_step_report() → send_sigtrap(): trap_nr = X86_TRAP_DB, error code 0.
+                _pendingTrap = (Vector.DB, 0, 0);
+                ForceSignal(Signal.SIGTRAP);
+            }
+            // syscall_exit_work: no exit stop after PTRACE_SYSEMU skipped the call; the step report replaces it.
+            else if ((Task.Flags & ThreadFlags.SyscallTrace) != 0 && (Task.Flags & ThreadFlags.SyscallEmu) == 0 && inSyscall)
                 Tracer.Stop(Ptrace.PtraceStopKind.SyscallExit, regs);
             ExitWork?.Invoke(this, regs);
         }
