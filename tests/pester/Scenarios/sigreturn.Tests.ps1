@@ -26,9 +26,13 @@
 # (traps.c); on a 64-bit kernel fixup_bad_iret makes it the user's #GP: SIGSEGV, trapno 13, error = the SS selector
 # (SDM IRET: "#GP(SS selector)").
 #
-# Not run: the model has no LDT (modify_ldt), so every 16-bit CS/SS case, npcode32 and npdata32 are left out. The
-# selftest's "nonexistent LDT selector" SS is replaced by an all-zero GDT entry (0x3b on a 64-bit kernel, 0x0b on a
-# 32-bit one: both unused in Linux's GDT), which IRET refuses with #GP(selector) the same way.
+# LDT: setup_ldt()'s modify_ldt() segments are made as in the selftest, and the bad-IRET cases that need neither
+# 16-bit code nor espfix run: npcode32 as CS everywhere; on 32-bit kernels also ldt_nonexistent_sel and npdata32_sel as
+# SS (all IRET faults there end in iret_exc). Not run: every 16-bit CS/SS case (the CPU model does not execute 16-bit
+# code segments: no CS base in instruction fetch, and IRET does not keep the kernel's RSP[31:16] for a 16-bit SS) and,
+# on 64-bit kernels, an LDT SS (the kernel returns through espfix64, whose IRET fault becomes #DF and then #GP(0); the
+# model has no espfix). In their place the "bogus SS" cases above use an all-zero GDT entry (0x3b on a 64-bit kernel,
+# 0x0b on a 32-bit one: both unused in Linux's GDT), which IRET refuses with #GP(selector).
 BeforeDiscovery {
     . (Join-Path $PSScriptRoot 'ScenarioHelpers.ps1')
     $valid = [System.Collections.Generic.List[hashtable]]::new()
@@ -51,7 +55,19 @@ BeforeDiscovery {
             $bad.Add($c + @{ Bits = 32; Cs = 0x73; Ss = 0x0b; Why = 'SS is an empty descriptor: #GP(SS)' })
         }
     }
-    $script:Valid = @($valid); $script:Bad = @($bad)
+    # The LDT segments of setup_ldt() (LDT_OFFSET 6): npcode32_sel = LDT3(9) = 0x4f, npdata32_sel = LDT3(10) = 0x57,
+    # ldt_nonexistent_sel = LDT3(8) = 0x47 (inside the table, all zero).
+    $ldtBad = [System.Collections.Generic.List[hashtable]]::new()
+    foreach ($c in Get-ScenarioMatrix) {
+        $myCs = if ($c.KernelBits -eq 32) { 0x73 } elseif ($c.Bitness -eq 64) { 0x33 } else { 0x23 }
+        $mySs = if ($c.KernelBits -eq 32) { 0x7b } else { 0x2b }
+        $ldtBad.Add($c + @{ Bits = 32; Cs = 0x4f; Ss = $mySs; Why = 'a not-present code segment (npcode32): #NP(CS)' })
+        if ($c.KernelBits -eq 32) {
+            $ldtBad.Add($c + @{ Bits = 32; Cs = $myCs; Ss = 0x47; Why = 'SS is a nonexistent LDT selector: #GP' })
+            $ldtBad.Add($c + @{ Bits = 32; Cs = $myCs; Ss = 0x57; Why = 'SS is a not-present data segment (npdata32): #SS' })
+        }
+    }
+    $script:Valid = @($valid); $script:Bad = @($bad); $script:LdtBad = @($ldtBad)
     $script:Nonstrict = @(Get-ScenarioMatrix -Bitness 64 -KernelBits 64 | ForEach-Object { $_ + @{ SsInSigcontext = $_.Kernel -eq 'linux-6.18' } })
     $script:Corrupt = @(Get-ScenarioMatrix -Bitness 64 -KernelBits 64 -Kernel 'linux-6.18')
 }
@@ -71,7 +87,7 @@ BeforeAll {
     # resulting_regs; +0x400 the stack_t; +0x1000 the alternate stack, filled with 0xA5 so unwritten bytes show.
     function Invoke-Sigreturn {
         param([hashtable] $Case, [ulong] $Cs, [ulong] $Ss, [int[]] $TrapSignals = @($SIGTRAP), [switch] $CorruptFinalSs,
-              [string[]] $Usr1Extra = @(), [int] $Raise = $SIGUSR1)
+              [string[]] $Usr1Extra = @(), [int] $Raise = $SIGUSR1, [switch] $Ldt)
         $cpu = New-ScenarioCpu $Case
         $m = $cpu.Machine
         $is64 = $Case.Bitness -eq 64
@@ -83,6 +99,19 @@ BeforeAll {
                   else { [BitConverter]::GetBytes([uint]$alt) + [byte[]]::new(4) + [BitConverter]::GetBytes([uint]$SIGSTKSZ) }
         $m.Memory.WriteBytes($data + 0x400, [byte[]]$stackT)
         $null = Write-UserCode $cpu $tramp 'mov ecx, ss', 'int3'
+        # setup_ldt(): struct user_desc {entry_number, base_addr, limit, flags} at +0x500.. for code16, data16,
+        # npcode32 and npdata32 (flags: seg_32bit 1, contents << 1, seg_not_present 0x20); results at +0x30...
+        $ldtCode = @()
+        if ($Ldt) {
+            $stack16 = $data + 0x8000
+            $descs = @(@(6, $tramp, 4095, 0x4), @(7, $stack16, 0xffff, 0x0), @(9, $tramp, 4095, 0x25), @(10, $stack16, 0xffff, 0x21))
+            for ($i = 0; $i -lt 4; $i++) {
+                $at = $data + 0x500 + 16 * $i
+                $m.Memory.WriteBytes($at, [byte[]]($descs[$i] | ForEach-Object { [BitConverter]::GetBytes([uint]$_) }))
+                $ldtCode += if ($is64) { 'mov edi, 1', "mov esi, $at", 'mov edx, 16', 'mov eax, 154', 'syscall', "mov [$($data + 0x30 + 4 * $i)], eax" }
+                            else { 'mov ebx, 1', "mov ecx, $at", 'mov edx, 16', 'mov eax, 123', 'int 0x80', "mov [$($data + 0x30 + 4 * $i)], eax" }
+            }
+        }
         if ($is64) {
             $null = Write-UserCode $cpu $usr1 (@(
                     'mov rax, [rdx]', "mov [$data], rax", 'mov eax, ss', "mov [$($data + 8)], eax",
@@ -97,7 +126,7 @@ BeforeAll {
                     'lea rsi, [rdx+40]', "mov rdi, $($data + 0x300)", "mov ecx, $n", 'rep movsb',
                     "mov rsi, $($data + 0x100)", 'lea rdi, [rdx+40]', "mov ecx, $n", 'rep movsb') +
                 @(if ($CorruptFinalSs) { "mov word ptr [rdx+$(40 + 150)], 0" }) + 'ret')
-            $main = @("mov edi, $($data + 0x400)", 'xor esi, esi', 'mov eax, 131', 'syscall', "mov [$($data + 0x28)], eax",
+            $main = $ldtCode + @("mov edi, $($data + 0x400)", 'xor esi, esi', 'mov eax, 131', 'syscall', "mov [$($data + 0x28)], eax",
                 'mov rbx, 0x1111', 'mov rbp, 0x2222', 'mov r12, 0x1212', 'mov r13, 0x1313', 'mov r14, 0x1414', 'mov r15, 0x1515',
                 "mov edi, $TaskPid", "mov esi, $TaskPid", "mov edx, $Raise", 'mov eax, 234', 'syscall')   # tgkill
         } else {
@@ -116,7 +145,7 @@ BeforeAll {
                 'mov eax, ss', "mov [$($data + 0x20)], eax",
                 'lea esi, [edx+20]', "mov edi, $($data + 0x300)", "mov ecx, $n", 'rep movsb',
                 "mov esi, $($data + 0x100)", 'lea edi, [edx+20]', "mov ecx, $n", 'rep movsb', 'ret')
-            $main = @("mov ebx, $($data + 0x400)", 'xor ecx, ecx', 'mov eax, 186', 'int 0x80', "mov [$($data + 0x28)], eax",
+            $main = $ldtCode + @("mov ebx, $($data + 0x400)", 'xor ecx, ecx', 'mov eax, 186', 'int 0x80', "mov [$($data + 0x28)], eax",
                 'mov ebp, 0x2222', "mov ebx, $TaskPid", "mov ecx, $Raise", 'mov eax, 37', 'int 0x80')     # kill
         }
         Set-SignalHandler $cpu $Raise $usr1 $SA_SIGINFO
@@ -136,6 +165,7 @@ BeforeAll {
             UcFlags = $m.Memory.ReadUInt64($data); HwSs = $m.Memory.ReadUInt32($data + 8)
             Trapped = $m.Memory.ReadUInt32($data + 0x10); TrapUcFlags = $m.Memory.ReadUInt64($data + 0x18); TrapHwSs = $m.Memory.ReadUInt32($data + 0x20)
             Sigaltstack = ConvertTo-Int32 $m.Memory.ReadUInt32($data + 0x28)
+            ModifyLdt = @(0..3 | ForEach-Object { ConvertTo-Int32 $m.Memory.ReadUInt32($data + 0x30 + 4 * $_) })
             Sigreturn = @($r.KernelEntries | Where-Object { $_.Number -in 15, 173 })[0]
         }
     }
@@ -254,6 +284,34 @@ Describe 'sigreturn' {
             $out.Run.After.Cx | Should -Be 0x2b
             $out.Run.After.Ss | Should -Be 0x2b
             $out.Sigreturn.CFunctions | Should -Not -Contain 'fixup_bad_iret'
+        }
+    }
+
+    Context '[RUN] <Bits>-bit CS (<Cs>), SS (<Ss>), LDT: <Why> (<Name>)' -ForEach $LdtBad {
+        BeforeAll {
+            $out = Invoke-Sigreturn $_ $Cs $Ss -TrapSignals $SIGSEGV, $SIGBUS, $SIGILL -Ldt
+        }
+
+        It 'modify_ldt(1, ...) installed the four segments' {
+            $out.ModifyLdt | Should -Be @(0, 0, 0, 0)
+        }
+
+        It '[OK] Got #<(if ($KernelBits -eq 32) { "IRET(0x0)" } else { "NP(0x4c)" })> and no kernel crash' {
+            $out.Run.Oops | Should -BeNullOrEmpty
+            $out.Run.Outcome | Should -Be 'ran to the end of the code'
+            $res = $out.Resulting
+            if ($KernelBits -eq 32) {
+                # Every IRET fault on a 32-bit kernel ends in iret_exc / do_iret_error.
+                $out.Trapped | Should -Be $SIGILL
+                $res['trapno'] | Should -Be 32
+                $res['err'] | Should -Be 0
+            } else {
+                # fixup_bad_iret makes IRET's #NP(selector) the user's: traps.c sends SIGBUS for #NP. The error code is the
+                # selector with its RPL bits replaced by EXT/IDT (0) and TI (the LDT bit, kept): 0x4c.
+                $out.Trapped | Should -Be $SIGBUS
+                $res['trapno'] | Should -Be 11
+                $res['err'] | Should -Be 0x4c
+            }
         }
     }
 

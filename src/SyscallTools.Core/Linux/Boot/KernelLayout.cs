@@ -31,6 +31,11 @@ public sealed record KernelLayout
     /// <summary>thread_info of the one task: flags first, then sysenter_return (pre-rewrite kernels), status.</summary>
     public ulong ThreadInfo => Data + 0x8000;
     public const int DataSize = 0x9000;
+    /// <summary>The task's LDT (mm->context.ldt), mapped on the first modify_ldt() write: LDT_ENTRIES (8192) x 8 bytes.</summary>
+    public ulong Ldt => Data + 0x10000;
+    public const int LdtSize = 8192 * 8;
+    /// <summary>GDT_ENTRY_LDT: the LDT descriptor's selector (16 bytes at index 10 on 64-bit kernels, index 17 on 32-bit ones).</summary>
+    public ushort LdtSelector => KernelBits == 64 ? (ushort)0x50 : (ushort)0x88;
 
     // Per-CPU offsets the stubs use.
     public const int PerCpuTopOfStack = 0x00;   // cpu_current_top_of_stack / tss.sp0
