@@ -1,0 +1,111 @@
+using SyscallTools.Core.Assembly;
+using SyscallTools.Core.Cpu;
+using SyscallTools.Core.Linux;
+using SyscallTools.Core.Linux.Models;
+using Xunit;
+
+namespace SyscallTools.Core.Tests.LinuxTests;
+
+/// <summary>modify_ldt (arch/x86/kernel/ldt.c): write_ldt's checks, fill_ldt's descriptor, read_ldt, and using the result.</summary>
+public class ModifyLdtTests
+{
+    private const uint Seg32 = 1, CodeContents = 2 << 1, ReadExecOnly = 8, NotPresent = 0x20, Useable = 0x40;
+
+    private static LinuxMachine Machine(string model = "linux-6.18", int tbits = 32, int kbits = 64) =>
+        new(KernelModel.Find(model)!, CpuProfile.IntelSkylake, kbits, tbits);
+
+    private static long ModifyLdt(LinuxMachine m, int func, uint entry, uint baseAddr, uint limit, uint flags, ulong bytecount = 16)
+    {
+        ulong at = m.UserDataArea + 0x100;
+        m.Memory.WriteUInt32(at, entry); m.Memory.WriteUInt32(at + 4, baseAddr);
+        m.Memory.WriteUInt32(at + 8, limit); m.Memory.WriteUInt32(at + 12, flags);
+        return m.InvokeSyscall(m.Task.Bitness == 32 ? 123 : 154, [(ulong)func, at, bytecount]).Return;
+    }
+
+    [Fact]
+    public void WriteInstallsAnLdtSizedToTheEntry()
+    {
+        var m = Machine();
+        Assert.Equal(0, ModifyLdt(m, 1, 9, 0x1000, 0xfff, Seg32 | CodeContents | NotPresent));
+        Assert.Equal(10, m.LdtEntries);
+        Assert.Equal(0x50, m.Cpu.Ldtr.Selector);                     // GDT_ENTRY_LDT on a 64-bit kernel
+        Assert.Equal((uint)(10 * 8 - 1), m.Cpu.Ldtr.Limit);
+        // fill_ldt(): base, limit, type = code | readable | accessed, DPL 3, not present, D from seg_32bit, L never.
+        var d = SyscallTools.Core.Cpu.Cpu.ParseDescriptor(0x4f, m.Memory.ReadUInt64(m.Cpu.Ldtr.Base + 9 * 8));
+        Assert.Equal((0x1000UL, 0xfffu, (byte)0xB, (byte)3, false, true, false), (d.Base, d.Limit, d.Type, d.Dpl, d.Present, d.D, d.L));
+    }
+
+    [Theory]
+    [InlineData(1, 8192u, 0u, -Errno.EINVAL)]                         // entry_number >= LDT_ENTRIES
+    [InlineData(1, 1u, 3u << 1 | NotPresent, -Errno.EINVAL)]          // conforming code: never in the old mode
+    [InlineData(0x11, 1u, 3u << 1, -Errno.EINVAL)]                    // ... and only not present in the new one
+    [InlineData(0x11, 1u, 3u << 1 | NotPresent, 0L)]
+    [InlineData(7, 1u, 0u, -Errno.ENOSYS)]                            // no such func
+    public void WriteLdtChecks(int func, uint entry, uint flags, long expected)
+    {
+        var m = Machine();
+        Assert.Equal(expected, ModifyLdt(m, func, entry, 0x1000, 0xfff, flags));
+    }
+
+    [Fact]
+    public void ABytecountOtherThanSizeofUserDescIsEinval()
+    {
+        var m = Machine();
+        Assert.Equal(-Errno.EINVAL, ModifyLdt(m, 1, 1, 0x1000, 0xfff, Seg32, bytecount: 12));
+    }
+
+    [Fact]
+    public void SixtyFourBitCallersOf618SeeTheErrnoAsAnUnsignedInt()
+    {
+        // "the ABI for sys_modify_ldt() expects 'int'": 6.x returns (unsigned int)ret, zero-extended in RAX.
+        var m = Machine(tbits: 64);
+        Assert.Equal((long)unchecked((uint)-Errno.EINVAL), ModifyLdt(m, 1, 8192, 0, 0, 0));
+        var old = Machine("linux-4.4", tbits: 64);
+        Assert.Equal(-Errno.EINVAL, ModifyLdt(old, 1, 8192, 0, 0, 0));
+    }
+
+    [Fact]
+    public void EmptyOrOldModeZeroEntriesClearTheSlotAndUseableIsDroppedInTheOldMode()
+    {
+        var m = Machine(kbits: 32);
+        Assert.Equal(0, ModifyLdt(m, 0x11, 2, 0x2000, 0xffff, Seg32 | Useable));
+        ulong raw = m.Memory.ReadUInt64(m.Cpu.Ldtr.Base + 16);
+        Assert.NotEqual(0UL, raw & (1UL << 52));                      // AVL kept in the new mode
+        Assert.Equal(0x88, m.Cpu.Ldtr.Selector);                      // GDT_ENTRY_LDT on a 32-bit kernel
+        Assert.Equal(0, ModifyLdt(m, 1, 3, 0x2000, 0xffff, Seg32 | Useable));
+        Assert.Equal(0UL, m.Memory.ReadUInt64(m.Cpu.Ldtr.Base + 24) & (1UL << 52));   // "if (oldmode) ldt.avl = 0"
+        Assert.Equal(0, ModifyLdt(m, 1, 2, 0, 0, Seg32));             // old mode, base = limit = 0: clear
+        Assert.Equal(0UL, m.Memory.ReadUInt64(m.Cpu.Ldtr.Base + 16));
+        Assert.Equal(0, ModifyLdt(m, 0x11, 3, 0, 0, ReadExecOnly | NotPresent));   // LDT_empty()
+        Assert.Equal(0UL, m.Memory.ReadUInt64(m.Cpu.Ldtr.Base + 24));
+        Assert.Equal(4, m.LdtEntries);                                // the table never shrinks
+    }
+
+    [Fact]
+    public void ReadLdtCopiesTheTableAndPadsWithZeros()
+    {
+        var m = Machine();
+        ulong buf = m.UserDataArea + 0x400;
+        Assert.Equal(0, m.InvokeSyscall(123, [0, buf, 64]).Return);   // no LDT yet: 0
+        Assert.Equal(0, ModifyLdt(m, 1, 1, 0x3000, 0xfff, Seg32));
+        m.Memory.WriteBytes(buf, Enumerable.Repeat((byte)0xEE, 64).ToArray());
+        Assert.Equal(64, m.InvokeSyscall(123, [0, buf, 64]).Return);
+        Assert.Equal(0UL, m.Memory.ReadUInt64(buf));
+        Assert.Equal(m.Memory.ReadUInt64(m.Cpu.Ldtr.Base + 8), m.Memory.ReadUInt64(buf + 8));
+        Assert.Equal(0UL, m.Memory.ReadUInt64(buf + 56));             // cleared past the table
+    }
+
+    [Fact]
+    public void UserCodeCanLoadAnLdtDataSegment()
+    {
+        var m = Machine(kbits: 32);
+        Assert.Equal(0, ModifyLdt(m, 1, 0, 0x0806_0000, 0xffff, Seg32));
+        ulong d = m.UserDataArea;
+        m.Memory.WriteUInt32(d + 0x10, 0x1234);
+        // LDT selector 0 with TI and RPL 3 = 7; ES-relative load from its base.
+        var r = m.RunUserCode(IntelSyntax.Assemble(["mov eax, 7", "mov es, eax", "mov eax, es:[0x10]"], 32, m.UserCodeAddress));
+        Assert.True(r.Outcome == "ran to the end of the code", r.Outcome);
+        Assert.Equal(0x1234UL, r.After.Ax);
+        Assert.Equal(7UL, r.After.Es);
+    }
+}
