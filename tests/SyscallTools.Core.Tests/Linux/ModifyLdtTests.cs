@@ -108,4 +108,35 @@ public class ModifyLdtTests
         Assert.Equal(0x1234UL, r.After.Ax);
         Assert.Equal(7UL, r.After.Es);
     }
+    /// <summary>
+    /// A 16-bit LDT code segment runs at its base: sigreturn to CS = code16, IP = 0 fetches the bytes at the segment
+    /// base and decodes them as 16-bit code (8C D1 = mov cx, ss; CC = int3), so the SIGTRAP comes at IP 3.
+    /// </summary>
+    [Theory]
+    [InlineData(64, 64)]
+    [InlineData(64, 32)]
+    [InlineData(32, 32)]
+    public void SigreturnToA16BitLdtCodeSegmentRunsItAtItsBase(int kbits, int tbits)
+    {
+        var m = Machine(tbits: tbits, kbits: kbits);
+        ulong code16 = m.UserText + 0x2000, handler = m.UserText + 0x100;
+        m.Memory.WriteBytes(code16, [0x8C, 0xD1, 0xCC]);
+        Assert.Equal(0, ModifyLdt(m, 1, 6, (uint)code16, 0xfff, CodeContents));   // 16-bit, non-conforming code
+        string[] body = tbits == 64
+            ? ["mov word ptr [rdx+184], 0x37", "mov qword ptr [rdx+168], 0", "ret"]
+            : ["mov edx, [esp+12]", "mov dword ptr [edx+80], 0x37", "mov dword ptr [edx+76], 0", "ret"];
+        m.Memory.WriteBytes(handler, IntelSyntax.Assemble(body, tbits, handler));
+        m.Memory.WriteBytes(m.UserText + 0xF00, [0xB8, 15, 0, 0, 0, 0x0F, 0x05]);
+        m.SignalState.Actions[Signal.SIGUSR1] = new SignalAction(handler,
+            SignalAction.SaSiginfo | (tbits == 64 ? SignalAction.SaRestorer : 0), tbits == 64 ? m.UserText + 0xF00 : 0, 0);
+        string[] raise = tbits == 64
+            ? ["mov ecx, 0x55550000", "mov edi, 4242", "mov esi, 4242", "mov edx, 10", "mov eax, 234", "syscall"]
+            : ["mov ebx, 4242", "mov ecx, 10", "mov eax, 37", "int 0x80"];
+        var r = m.RunUserCode(IntelSyntax.Assemble(raise, tbits, m.UserCodeAddress));
+        Assert.Null(r.Oops);
+        Assert.Equal(Signal.SIGTRAP, m.Task.KilledBy);                 // no SIGTRAP handler: killed at the int3
+        Assert.Equal(3UL, r.After.Ip);
+        Assert.Equal(0x37UL, r.After.Cs);
+        Assert.Equal(r.After.Ss, r.After.Cx & 0xFFFF);                // mov cx, ss wrote the low 16 bits only
+    }
 }

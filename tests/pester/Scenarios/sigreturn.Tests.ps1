@@ -26,12 +26,12 @@
 # (traps.c); on a 64-bit kernel fixup_bad_iret makes it the user's #GP: SIGSEGV, trapno 13, error = the SS selector
 # (SDM IRET: "#GP(SS selector)").
 #
-# LDT: setup_ldt()'s modify_ldt() segments are made as in the selftest, and the bad-IRET cases that need neither
-# 16-bit code nor espfix run: npcode32 as CS everywhere; on 32-bit kernels also ldt_nonexistent_sel and npdata32_sel as
-# SS (all IRET faults there end in iret_exc). Not run: every 16-bit CS/SS case (the CPU model does not execute 16-bit
-# code segments: no CS base in instruction fetch, and IRET does not keep the kernel's RSP[31:16] for a 16-bit SS) and,
-# on 64-bit kernels, an LDT SS (the kernel returns through espfix64, whose IRET fault becomes #DF and then #GP(0); the
-# model has no espfix). In their place the "bogus SS" cases above use an all-zero GDT entry (0x3b on a 64-bit kernel,
+# LDT: setup_ldt()'s modify_ldt() segments are made as in the selftest. Run: the 16-bit CS (code16, based at the
+# trampoline, IP 0) with the 32-bit GDT SS, npcode32 as CS everywhere, and on 32-bit kernels ldt_nonexistent_sel and
+# npdata32_sel as SS (all IRET faults there end in iret_exc). Not run: every 16-bit SS case (data16, in the LDT or the
+# GDT) and, on 64-bit kernels, any LDT SS: those return through espfix (espfix64's IRET fault becomes #DF and then
+# #GP(0)), which the model does not have, and the CPU model's IRET does not keep the kernel's RSP[31:16] for a 16-bit
+# SS, the hardware behaviour espfix exists for. In their place the "bogus SS" cases above use an all-zero GDT entry (0x3b on a 64-bit kernel,
 # 0x0b on a 32-bit one: both unused in Linux's GDT), which IRET refuses with #GP(selector).
 BeforeDiscovery {
     . (Join-Path $PSScriptRoot 'ScenarioHelpers.ps1')
@@ -44,6 +44,8 @@ BeforeDiscovery {
             # find_cs(): my_cs and my_cs +/- 0x10 give the 64-bit (0x33) and 32-bit (0x23) GDT code segments.
             $myCs = if ($c.Bitness -eq 64) { 0x33 } else { 0x23 }
             foreach ($cs in @(@{ Bits = 64; Cs = 0x33 }, @{ Bits = 32; Cs = 0x23 })) { $valid.Add($c + $cs + @{ Ss = 0x2b }) }
+            # find_cs(16) = code16_sel, the 16-bit LDT code segment setup_ldt() made.
+            $valid.Add($c + @{ Bits = 16; Cs = 0x37; Ss = 0x2b; Ldt = $true })
             foreach ($cs in @(@{ Bits = 64; Cs = 0x33 }, @{ Bits = 32; Cs = 0x23 })) {
                 $bad.Add($c + $cs + @{ Ss = $myCs; Why = 'SS is a code segment (my_cs): #GP(SS)' })
                 $bad.Add($c + $cs + @{ Ss = 0x3b; Why = 'SS is an empty descriptor: #GP(SS)' })
@@ -51,6 +53,7 @@ BeforeDiscovery {
         } else {
             # "[SKIP] Code segment unavailable for 64-bit CS" on a 32-bit kernel.
             $valid.Add($c + @{ Bits = 32; Cs = 0x73; Ss = 0x7b })
+            $valid.Add($c + @{ Bits = 16; Cs = 0x37; Ss = 0x7b; Ldt = $true })
             $bad.Add($c + @{ Bits = 32; Cs = 0x73; Ss = 0x73; Why = 'SS is a code segment (my_cs): #GP(SS)' })
             $bad.Add($c + @{ Bits = 32; Cs = 0x73; Ss = 0x0b; Why = 'SS is an empty descriptor: #GP(SS)' })
         }
@@ -87,7 +90,7 @@ BeforeAll {
     # resulting_regs; +0x400 the stack_t; +0x1000 the alternate stack, filled with 0xA5 so unwritten bytes show.
     function Invoke-Sigreturn {
         param([hashtable] $Case, [ulong] $Cs, [ulong] $Ss, [int[]] $TrapSignals = @($SIGTRAP), [switch] $CorruptFinalSs,
-              [string[]] $Usr1Extra = @(), [int] $Raise = $SIGUSR1, [switch] $Ldt)
+              [string[]] $Usr1Extra = @(), [int] $Raise = $SIGUSR1, [switch] $Ldt, [switch] $Code16)
         $cpu = New-ScenarioCpu $Case
         $m = $cpu.Machine
         $is64 = $Case.Bitness -eq 64
@@ -99,6 +102,8 @@ BeforeAll {
                   else { [BitConverter]::GetBytes([uint]$alt) + [byte[]]::new(4) + [BitConverter]::GetBytes([uint]$SIGSTKSZ) }
         $m.Memory.WriteBytes($data + 0x400, [byte[]]$stackT)
         $null = Write-UserCode $cpu $tramp 'mov ecx, ss', 'int3'
+        # "sig_cs == code16_sel ? 0 : (unsigned long)&int3": code16's base is the trampoline.
+        $ip = if ($Code16) { 0 } else { $tramp }
         # setup_ldt(): struct user_desc {entry_number, base_addr, limit, flags} at +0x500.. for code16, data16,
         # npcode32 and npdata32 (flags: seg_32bit 1, contents << 1, seg_not_present 0x20); results at +0x30...
         $ldtCode = @()
@@ -117,7 +122,7 @@ BeforeAll {
                     'mov rax, [rdx]', "mov [$data], rax", 'mov eax, ss', "mov [$($data + 8)], eax",
                     'lea rsi, [rdx+40]', "mov rdi, $($data + 0x100)", "mov ecx, $n", 'rep movsb',
                     "mov word ptr [rdx+$(40 + 144)], $Cs", "mov word ptr [rdx+$(40 + 150)], $Ss",
-                    "mov rax, $tramp", "mov [rdx+$(40 + 128)], rax",
+                    "mov rax, $ip", "mov [rdx+$(40 + 128)], rax",
                     'mov rax, 0x8badf00d5aadc0de', "mov [rdx+$(40 + 120)], rax",
                     "mov qword ptr [rdx+$(40 + 112)], 0") + $Usr1Extra + @(
                     'lea rsi, [rdx+40]', "mov rdi, $($data + 0x200)", "mov ecx, $n", 'rep movsb', 'ret'))
@@ -134,7 +139,7 @@ BeforeAll {
                     'mov edx, [esp+12]',
                     'lea esi, [edx+20]', "mov edi, $($data + 0x100)", "mov ecx, $n", 'rep movsb',
                     "mov dword ptr [edx+$(20 + 60)], $Cs", "mov dword ptr [edx+$(20 + 72)], $Ss",
-                    "mov dword ptr [edx+$(20 + 56)], $tramp", "mov dword ptr [edx+$(20 + 28)], 0x5aadc0de",
+                    "mov dword ptr [edx+$(20 + 56)], $ip", "mov dword ptr [edx+$(20 + 28)], 0x5aadc0de",
                     "mov dword ptr [edx+$(20 + 40)], 0",
                     # "Make sure the kernel doesn't inadvertently use DS or ES-relative accesses in a region where user
                     # DS or ES is loaded."
@@ -177,7 +182,7 @@ BeforeAll {
 Describe 'sigreturn' {
     Context '[RUN] Valid sigreturn: <Bits>-bit CS (<Cs>), 32-bit SS (<Ss>, GDT) (<Name>)' -ForEach $Valid {
         BeforeAll {
-            $out = Invoke-Sigreturn $_ $Cs $Ss
+            $out = Invoke-Sigreturn $_ $Cs $Ss -Ldt:([bool]$_.Ldt) -Code16:($Bits -eq 16)
         }
 
         It 'sigaltstack() succeeded, the trampoline trapped into the SA_ONSTACK SIGTRAP handler, and raise() returned' {
