@@ -182,7 +182,7 @@ BeforeAll {
 Describe 'sigreturn' {
     Context '[RUN] Valid sigreturn: <Bits>-bit CS (<Cs>), 32-bit SS (<Ss>, GDT) (<Name>)' -ForEach $Valid {
         BeforeAll {
-            $out = Invoke-Sigreturn $_ $Cs $Ss -Ldt:([bool]$_.Ldt) -Code16:($Bits -eq 16)
+            $out = Invoke-Sigreturn $_ $Cs $Ss -Ldt:($_.ContainsKey('Ldt')) -Code16:($Bits -eq 16)
         }
 
         It 'sigaltstack() succeeded, the trampoline trapped into the SA_ONSTACK SIGTRAP handler, and raise() returned' {
