@@ -71,6 +71,7 @@ BeforeDiscovery {
         }
     }
     $script:Valid = @($valid); $script:Bad = @($bad); $script:LdtBad = @($ldtBad)
+    $script:Tls = @(Get-ScenarioMatrix)
     $script:Nonstrict = @(Get-ScenarioMatrix -Bitness 64 -KernelBits 64 | ForEach-Object { $_ + @{ SsInSigcontext = $_.Kernel -eq 'linux-6.18' } })
     $script:Corrupt = @(Get-ScenarioMatrix -Bitness 64 -KernelBits 64 -Kernel 'linux-6.18')
 }
@@ -317,6 +318,27 @@ Describe 'sigreturn' {
                 $res['trapno'] | Should -Be 11
                 $res['err'] | Should -Be 0x4c
             }
+        }
+    }
+
+    Context 'setup_ldt(): set_thread_area with 16-bit data and with not-present 32-bit data (<Name>)' -ForEach $Tls {
+        BeforeAll {
+            # gdt_data16_desc and gdt_npdata32_desc: entry -1, base stack16, limit 0xffff; seg_32bit 0, or 1 with
+            # seg_not_present. SYS_set_thread_area is 243 on i386 and 205 on x86-64.
+            $cpu = New-ScenarioCpu $_
+            $m = $cpu.Machine
+            $d = $m.UserDataArea
+            $results = foreach ($flags in 0x0, 0x21) {
+                $m.Memory.WriteBytes($d, [byte[]](@(-1, ($d + 0x8000), 0xffff, $flags) | ForEach-Object { [BitConverter]::GetBytes([int]$_) }))
+                $r = $m.InvokeSyscall($(if ($Bitness -eq 64) { 205 } else { 243 }), [ulong[]]@($d))
+                $r.Return
+            }
+        }
+
+        It '[OK] set_thread_area refused 16-bit data, and the not-present one too ("newer kernels don''t allow this"): -EINVAL' {
+            # tls_desc_okay() since 3.19: "espfix is required for 16-bit data segments, but espfix only works for LDT
+            # segments"; not-present TLS segments "present an interesting attack surface".
+            $results | Should -Be @(-22, -22)
         }
     }
 

@@ -98,6 +98,7 @@ public sealed class SyscallTable
         new(158, "arch_prctl", 2, Process.ArchPrctl),
         new(172, "iopl", 1, Process.Iopl),
         new(186, "gettid", 0, Process.GetTid),
+        new(205, "set_thread_area", 1, Process.SetThreadArea),
         new(219, "restart_syscall", 0, Time.RestartSyscall),
         new(231, "exit_group", 1, Process.ExitGroup),
         new(234, "tgkill", 3, Signals.Tgkill),
