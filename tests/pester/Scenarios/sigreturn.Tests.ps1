@@ -26,13 +26,14 @@
 # (traps.c); on a 64-bit kernel fixup_bad_iret makes it the user's #GP: SIGSEGV, trapno 13, error = the SS selector
 # (SDM IRET: "#GP(SS selector)").
 #
-# LDT: setup_ldt()'s modify_ldt() segments are made as in the selftest. Run: the 16-bit CS (code16, based at the
-# trampoline, IP 0) with the 32-bit GDT SS, npcode32 as CS everywhere, and on 32-bit kernels ldt_nonexistent_sel and
-# npdata32_sel as SS (all IRET faults there end in iret_exc). Not run: every 16-bit SS case (data16, in the LDT or the
-# GDT) and, on 64-bit kernels, any LDT SS: those return through espfix (espfix64's IRET fault becomes #DF and then
-# #GP(0)), which the model does not have, and the CPU model's IRET does not keep the kernel's RSP[31:16] for a 16-bit
-# SS, the hardware behaviour espfix exists for. In their place the "bogus SS" cases above use an all-zero GDT entry (0x3b on a 64-bit kernel,
-# 0x0b on a 32-bit one: both unused in Linux's GDT), which IRET refuses with #GP(selector).
+# LDT: setup_ldt()'s modify_ldt() segments are made as in the selftest, and its set_thread_area() attempts are refused
+# (so the selftest's GDT data16 / npdata32 cases do not run, there or here). Run: the 16-bit CS (code16, based at the
+# trampoline, IP 0) with the 32-bit GDT SS; npcode32 as CS everywhere; on 32-bit kernels ldt_nonexistent_sel and
+# npdata32_sel as SS (all IRET faults there end in iret_exc). Not run: every case with the 16-bit LDT SS (data16) and,
+# on 64-bit kernels, any LDT SS: those return through espfix (espfix64's IRET fault becomes #DF and then #GP(0)), which
+# the model does not have, and the CPU model's IRET does not keep the kernel's RSP[31:16] for a 16-bit SS, the hardware
+# behaviour espfix exists for. In their place the "bogus SS" cases above use an all-zero GDT entry (0x3b on a 64-bit
+# kernel, 0x0b on a 32-bit one: both unused in Linux's GDT), which IRET refuses with #GP(selector).
 BeforeDiscovery {
     . (Join-Path $PSScriptRoot 'ScenarioHelpers.ps1')
     $valid = [System.Collections.Generic.List[hashtable]]::new()
