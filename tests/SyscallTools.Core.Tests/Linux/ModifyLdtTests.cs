@@ -140,3 +140,52 @@ public class ModifyLdtTests
         Assert.Equal(r.After.Ss, r.After.Cx & 0xFFFF);                // mov cx, ss wrote the low 16 bits only
     }
 }
+
+/// <summary>
+/// espfix64 (arch/x86/entry/entry_64.S native_irq_return_ldt, espfix_64.c) and the CPU behaviour it exists for: an IRET
+/// to a 16-bit stack segment outside 64-bit mode loads only SP. The kernel IRETs from a read-only alias of its espfix
+/// page whose address bits 31:16 are the user's, so ESP comes out right; RSP[63:32] are zeroed on Intel and keep the
+/// alias's bits on AMD (selftest sigreturn.c). An IRET fault there becomes #DF, then #GP(0) for the user.
+/// </summary>
+public class Espfix64Tests
+{
+    private static (LinuxMachine M, UserRunResult R) ReturnTo16BitSs(string vendor, ushort ss)
+    {
+        var m = new LinuxMachine(new Linux618(), vendor == "intel" ? CpuProfile.IntelSkylake : CpuProfile.AmdZen3, 64, 64);
+        ulong d = m.UserDataArea, handler = m.UserText + 0x100, tramp = m.UserText + 0x1000;
+        m.Memory.WriteBytes(tramp, [0xCC]);                                       // int3
+        // data16: a 16-bit LDT data segment (entry 7 = selector 0x3f).
+        m.Memory.WriteUInt32(d, 7); m.Memory.WriteUInt32(d + 4, (uint)(d + 0x8000)); m.Memory.WriteUInt32(d + 8, 0xffff); m.Memory.WriteUInt32(d + 12, 0);
+        Assert.Equal(0, m.InvokeSyscall(154, [1, d, 16]).Return);
+        string[] body = ["mov word ptr [rdx+184], 0x23", $"mov word ptr [rdx+190], {ss}", $"mov rax, {tramp}", "mov [rdx+168], rax",
+            "mov rax, 0x123456789abcdef0", "mov [rdx+160], rax", "ret"];
+        m.Memory.WriteBytes(handler, IntelSyntax.Assemble(body, 64, handler));
+        m.Memory.WriteBytes(m.UserText + 0xF00, [0xB8, 15, 0, 0, 0, 0x0F, 0x05]);
+        m.SignalState.Actions[Signal.SIGUSR1] = new SignalAction(handler, SignalAction.SaSiginfo | SignalAction.SaRestorer, m.UserText + 0xF00, 0);
+        var r = m.RunUserCode(IntelSyntax.Assemble(["mov edi, 4242", "mov esi, 4242", "mov edx, 10", "mov eax, 234", "syscall"], 64, m.UserCodeAddress));
+        return (m, r);
+    }
+
+    [Theory]
+    [InlineData("intel", 0x0000_0000_9abc_def0UL)]
+    [InlineData("amd", 0xFFFF_FF00_9abc_def0UL)]     // the espfix alias's high bits: ESPFIX_BASE_ADDR >> 32
+    public void ReturningToA16BitLdtSsGoesThroughEspfixAndKeepsEsp(string vendor, ulong expectedRsp)
+    {
+        var (m, r) = ReturnTo16BitSs(vendor, 0x3f);
+        Assert.Null(r.Oops);
+        Assert.Equal(Signal.SIGTRAP, m.Task.KilledBy);                          // at the int3, in compat mode
+        Assert.Equal(0x3fUL, r.After.Ss);
+        Assert.Equal(expectedRsp, r.After.Sp);
+    }
+
+    [Theory]
+    [InlineData("intel")]
+    [InlineData("amd")]
+    public void ABadLdtSsFaultsOnTheEspfixStackAndBecomesGp0(string vendor)
+    {
+        var (m, r) = ReturnTo16BitSs(vendor, 0x47);                             // an empty LDT entry
+        Assert.Null(r.Oops);
+        Assert.Equal(Signal.SIGSEGV, m.Task.KilledBy);
+        Assert.Contains(r.KernelEntries, e => e.CFunctions.Contains("do_double_fault: espfix64 IRET fault -> #GP(0)"));
+    }
+}

@@ -64,6 +64,10 @@ public sealed partial class LinuxMachine
         Cpu.WriteMsr(Msr.SysenterEip, Stubs["entry_SYSENTER_compat"]);
         // User GS is live; the kernel's per-CPU base waits in KERNEL_GS_BASE for SWAPGS.
         Cpu.WriteMsr(Msr.KernelGsBase, Layout.PerCpu);
+        // init_espfix_ap(): the writable frame page and this CPU's espfix_stack / espfix_waddr.
+        Memory.Map(Layout.EspfixPage, 0x1000, PageFlags.KernelData);
+        Memory.WriteUInt64(Layout.PerCpu + KernelLayout.PerCpuEspfixStack, KernelLayout.EspfixBase + KernelLayout.EspfixSlot);
+        Memory.WriteUInt64(Layout.PerCpu + KernelLayout.PerCpuEspfixWaddr, Layout.EspfixPage + KernelLayout.EspfixSlot);
     }
 
     private void Boot32()

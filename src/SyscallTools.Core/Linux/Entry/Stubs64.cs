@@ -449,8 +449,32 @@ internal sealed class Stubs64
         PopRegs();
         _a.add(rsp, 8);
         _a.swapgs();
+        // native_iret: "Are we returning to a stack segment from the LDT?" Then through espfix64.
+        _a.test(__byte_ptr[rsp + (Regs64.SS - Regs64.RIP)], 4);
+        _a.jnz(_s.L("native_irq_return_ldt"));
         _s.Here("native_irq_return_iret");
         _a.iretq();
+
+        // native_irq_return_ldt: copy the IRET frame (and user RAX) to this CPU's espfix slot, then IRET from the
+        // read-only alias whose address bits 31:16 are the user RSP's, so that an IRET to a 16-bit SS, which loads only
+        // SP, leaves the user's ESP[31:16] behind rather than the kernel's.
+        _s.Here("native_irq_return_ldt");
+        _a.push(rdi);                                            // stash user RDI
+        _a.swapgs();                                             // to kernel GS
+        _a.mov(rdi, PerCpu(KernelLayout.PerCpuEspfixWaddr));
+        _a.mov(__qword_ptr[rdi], rax);                           // user RAX
+        _a.mov(rax, __qword_ptr[rsp + 8]); _a.mov(__qword_ptr[rdi + 8], rax);     // RIP
+        _a.mov(rax, __qword_ptr[rsp + 16]); _a.mov(__qword_ptr[rdi + 16], rax);   // CS
+        _a.mov(rax, __qword_ptr[rsp + 24]); _a.mov(__qword_ptr[rdi + 24], rax);   // RFLAGS
+        _a.mov(rax, __qword_ptr[rsp + 40]); _a.mov(__qword_ptr[rdi + 40], rax);   // SS
+        _a.mov(rax, __qword_ptr[rsp + 32]); _a.mov(__qword_ptr[rdi + 32], rax);   // RSP
+        _a.and(eax, unchecked((int)0xFFFF_0000));                // RAX = user RSP & 0xffff0000
+        _a.or(rax, PerCpu(KernelLayout.PerCpuEspfixStack));
+        _a.swapgs();                                             // to user GS
+        _a.pop(rdi);
+        _a.mov(rsp, rax);
+        _a.pop(rax);                                             // user RAX
+        _a.jmp(_s.L("native_irq_return_iret"));
 
         // IRET to kernel mode (after an exception taken in the kernel that the kernel survived).
         _s.Here("restore_regs_and_return_to_kernel");

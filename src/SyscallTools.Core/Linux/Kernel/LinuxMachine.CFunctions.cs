@@ -320,7 +320,15 @@ public sealed partial class LinuxMachine
         // TS_COMPAT is cleared after signal handling: syscall restart has a compat fixup.
         Task.TsCompat = false;
         Task.RegsPoked = false;
+        if (KernelBits == 64 && (regs.Ss & 4) != 0) MapEspfixAlias(regs.Sp);
     }
+
+    /// <summary>
+    /// The espfix64 page tables map the frame page read-only at every ESPFIX_BASE_ADDR | (X &amp; 0xffff0000); the model
+    /// materialises the one alias a return to this user RSP will IRET from (the exit asm computes the same address).
+    /// </summary>
+    private void MapEspfixAlias(ulong userSp) =>
+        Memory.MapAlias(Layout.EspfixBaseFor(userSp), Layout.EspfixPage, PageFlags.NoExecute);
 
     /// <summary>Evaluates the model's exit policy for the current entry on the final pt_regs and records it.</summary>
     internal ExitDecision RecordExit(PtRegs regs, bool slowPath)
@@ -390,7 +398,17 @@ public sealed partial class LinuxMachine
                 return regs;
             }
             if (Stubs.Symbols.TryGetValue("native_irq_return_iret", out var iret) && regs.Ip == iret)
+            {
+                // do_double_fault(): "If IRET takes a non-IST fault on the espfix64 stack, then we end up promoting it
+                // to a doublefault" — the exception frame cannot be pushed on the read-only alias. The kernel turns it
+                // into the #GP(0) the user would have got; the real cause and error code are lost.
+                if (vector == Vector.DF && (regs.Sp >> 39) == (KernelLayout.EspfixBase >> 39))
+                {
+                    Current.CFunctions.Add("do_double_fault: espfix64 IRET fault -> #GP(0)");
+                    return FixupBadIret(regs, 0, Vector.GP);
+                }
                 return FixupBadIret(regs, errorCode, vector);
+            }
             Oops($"{Vector.Mnemonic((byte)vector)} in kernel mode at {Symbolize(regs.Ip) ?? $"0x{regs.Ip:x}"} (error code 0x{errorCode:x})");
             return regs;
         }
