@@ -189,3 +189,50 @@ public class Espfix64Tests
         Assert.Contains(r.KernelEntries, e => e.CFunctions.Contains("do_double_fault: espfix64 IRET fault -> #GP(0)"));
     }
 }
+
+/// <summary>
+/// espfix32 (entry_32.S ldt_ss, FIXUP_ESPFIX_STACK): a 32-bit kernel returns to a 16-bit LDT stack from the ESPFIX_SS
+/// segment, whose base makes the kernel ESP's bits 31:16 the user's; an IRET fault there is unwound to the flat stack
+/// and ends in iret_exc.
+/// </summary>
+public class Espfix32Tests
+{
+    private static (LinuxMachine M, UserRunResult R) ReturnTo16BitSs(string model, ushort ss)
+    {
+        var m = new LinuxMachine(KernelModel.Find(model)!, CpuProfile.IntelSkylake, 32, 32);
+        ulong d = m.UserDataArea, handler = m.UserText + 0x100, tramp = m.UserText + 0x1000;
+        m.Memory.WriteBytes(tramp, [0xCC]);
+        m.Memory.WriteUInt32(d, 7); m.Memory.WriteUInt32(d + 4, (uint)(d + 0x8000)); m.Memory.WriteUInt32(d + 8, 0xffff); m.Memory.WriteUInt32(d + 12, 0);
+        Assert.Equal(0, m.InvokeSyscall(123, [1, d, 16]).Return);
+        string[] body = ["mov edx, [esp+12]", $"mov dword ptr [edx+{20 + 72}], {ss}", $"mov dword ptr [edx+{20 + 56}], {tramp}",
+            "mov dword ptr [edx+48], 0x9abcdef0", "ret"];
+        m.Memory.WriteBytes(handler, IntelSyntax.Assemble(body, 32, handler));
+        m.SignalState.Actions[Signal.SIGUSR1] = new SignalAction(handler, SignalAction.SaSiginfo, 0, 0);
+        var r = m.RunUserCode(IntelSyntax.Assemble(["mov ebx, 4242", "mov ecx, 10", "mov eax, 37", "int 0x80"], 32, m.UserCodeAddress));
+        return (m, r);
+    }
+
+    [Theory]
+    [InlineData("linux-4.2")]
+    [InlineData("linux-4.4")]
+    [InlineData("linux-6.18")]
+    public void ReturningToA16BitLdtSsKeepsTheUsersEspHighWord(string model)
+    {
+        var (m, r) = ReturnTo16BitSs(model, 0x3f);
+        Assert.Null(r.Oops);
+        Assert.Equal(Signal.SIGTRAP, m.Task.KilledBy);
+        Assert.Equal(0x3fUL, r.After.Ss);
+        Assert.Equal(0x9abcdef0UL, r.After.Sp);                 // not the kernel stack's 0xc300xxxx
+        // The espfix segment's base was rewritten for this return (entry_32.S "mov %dl, GDT_ESPFIX_SS + 4").
+        Assert.NotEqual(0UL, m.Memory.ReadUInt64(m.Cpu.Gdtr.Base + Selectors.X86.EspfixSs) & 0xFF00_00FF_0000_0000UL);
+    }
+
+    [Fact]
+    public void ABadLdtSsFaultsOnTheEspfixStackAndEndsInIretExc()
+    {
+        var (m, r) = ReturnTo16BitSs("linux-6.18", 0x47);
+        Assert.Null(r.Oops);
+        Assert.Equal(Signal.SIGILL, m.Task.KilledBy);
+        Assert.Contains(r.KernelEntries, e => e.CFunctions.Contains("do_iret_error"));
+    }
+}

@@ -27,14 +27,14 @@
 # (SDM IRET: "#GP(SS selector)").
 #
 # LDT: setup_ldt()'s modify_ldt() segments are made as in the selftest, and its set_thread_area() attempts are refused
-# (so the selftest's GDT data16 / npdata32 cases do not run, there or here). Run: the 16-bit CS (code16, based at the
-# trampoline, IP 0); on 64-bit kernels the 16-bit LDT SS (data16) with each CS bitness — the kernel returns through
-# espfix64, and the CPU's IRET to a 16-bit SS loads only SP, so RSP[31:16] come from the espfix alias and RSP[63:32]
-# are zeroed on Intel and the alias's on AMD; ldt_nonexistent_sel and npdata32_sel as SS (#GP(0) through espfix64's
-# #DF, or iret_exc on a 32-bit kernel); npcode32 as CS. Not run: the 16-bit LDT SS on 32-bit kernels, whose espfix32
-# (the ESPFIX_SS segment and LSS) the model does not have. In addition, the "bogus SS" cases above use an all-zero GDT
-# entry (0x3b on a 64-bit kernel, 0x0b on a 32-bit one: both unused in Linux's GDT), which IRET refuses with
-# #GP(selector).
+# (so the selftest's GDT data16 / npdata32 cases do not run, there or here). The CPU's IRET to a 16-bit SS loads only
+# SP, so every return to data16 goes through espfix: espfix64 IRETs from an alias of its page whose bits 31:16 are the
+# user's (RSP[63:32] then zeroed on Intel, the alias's on AMD), espfix32 from the ESPFIX_SS segment whose base makes
+# ESP[31:16] the user's. A bad LDT SS faults on the espfix stack: #DF, then #GP(0), on 64-bit kernels; iret_exc on
+# 32-bit ones. Run: the 16-bit CS (code16, based at the trampoline, IP 0) and the 16-bit SS (data16) with each CS
+# bitness, ldt_nonexistent_sel and npdata32_sel as SS, npcode32 as CS. In addition, the "bogus SS" cases above use an
+# all-zero GDT entry (0x3b on a 64-bit kernel, 0x0b on a 32-bit one: both unused in Linux's GDT), which IRET refuses
+# with #GP(selector).
 BeforeDiscovery {
     . (Join-Path $PSScriptRoot 'ScenarioHelpers.ps1')
     $valid = [System.Collections.Generic.List[hashtable]]::new()
@@ -60,6 +60,9 @@ BeforeDiscovery {
             # "[SKIP] Code segment unavailable for 64-bit CS" on a 32-bit kernel.
             $valid.Add($c + @{ Bits = 32; Cs = 0x73; Ss = 0x7b })
             $valid.Add($c + @{ Bits = 16; Cs = 0x37; Ss = 0x7b; Ldt = $true })
+            # The espfix cases: data16 as SS with a 32-bit and the 16-bit CS.
+            $valid.Add($c + @{ Bits = 32; Cs = 0x73; Ss = 0x3f; Ldt = $true })
+            $valid.Add($c + @{ Bits = 16; Cs = 0x37; Ss = 0x3f; Ldt = $true })
             $bad.Add($c + @{ Bits = 32; Cs = 0x73; Ss = 0x73; Why = 'SS is a code segment (my_cs): #GP(SS)' })
             $bad.Add($c + @{ Bits = 32; Cs = 0x73; Ss = 0x0b; Why = 'SS is an empty descriptor: #GP(SS)' })
         }

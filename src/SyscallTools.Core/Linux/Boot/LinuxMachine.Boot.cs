@@ -79,6 +79,8 @@ public sealed partial class LinuxMachine
         Memory.WriteUInt64(gdt + (Selectors.X86.UserDs & ~3UL), DescriptorBuilder.Data(3));
         ulong tss = DescriptorBuilder.Tss32((uint)Layout.Tss, 0x67);
         Memory.WriteUInt64(gdt + Selectors.X86.Tss, tss);
+        // __ESPFIX_SS: a flat 32-bit kernel data segment whose base the exit rewrites for each return to an LDT stack.
+        Memory.WriteUInt64(gdt + Selectors.X86.EspfixSs, DescriptorBuilder.Data(0));
         // __KERNEL_PERCPU: FS in the kernel points at the per-CPU area.
         Memory.WriteUInt64(gdt + Selectors.X86.KernelPercpu,
             CpuCore.MakeDescriptor((uint)Layout.PerCpu, 0xFFFFF, 0x3, s: true, 0, present: true, l: false, d: true, g: true));
