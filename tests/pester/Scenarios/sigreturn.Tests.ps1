@@ -52,7 +52,7 @@ BeforeDiscovery {
             foreach ($cs in @(@{ Bits = 64; Cs = 0x33 }, @{ Bits = 32; Cs = 0x23 }, @{ Bits = 16; Cs = 0x37 })) {
                 $valid.Add($c + $cs + @{ Ss = 0x3f; Ldt = $true })
             }
-            foreach ($cs in @(@{ Bits = 64; Cs = 0x33 }, @{ Bits = 32; Cs = 0x23 })) {
+            foreach ($cs in @(@{ Bits = 64; Cs = 0x33 }, @{ Bits = 32; Cs = 0x23 }, @{ Bits = 16; Cs = 0x37; Ldt = $true })) {
                 $bad.Add($c + $cs + @{ Ss = $myCs; Why = 'SS is a code segment (my_cs): #GP(SS)' })
                 $bad.Add($c + $cs + @{ Ss = 0x3b; Why = 'SS is an empty descriptor: #GP(SS)' })
             }
@@ -63,8 +63,10 @@ BeforeDiscovery {
             # The espfix cases: data16 as SS with a 32-bit and the 16-bit CS.
             $valid.Add($c + @{ Bits = 32; Cs = 0x73; Ss = 0x3f; Ldt = $true })
             $valid.Add($c + @{ Bits = 16; Cs = 0x37; Ss = 0x3f; Ldt = $true })
-            $bad.Add($c + @{ Bits = 32; Cs = 0x73; Ss = 0x73; Why = 'SS is a code segment (my_cs): #GP(SS)' })
-            $bad.Add($c + @{ Bits = 32; Cs = 0x73; Ss = 0x0b; Why = 'SS is an empty descriptor: #GP(SS)' })
+            foreach ($cs in @(@{ Bits = 32; Cs = 0x73 }, @{ Bits = 16; Cs = 0x37; Ldt = $true })) {
+                $bad.Add($c + $cs + @{ Ss = 0x73; Why = 'SS is a code segment (my_cs): #GP(SS)' })
+                $bad.Add($c + $cs + @{ Ss = 0x0b; Why = 'SS is an empty descriptor: #GP(SS)' })
+            }
         }
     }
     # The LDT segments of setup_ldt() (LDT_OFFSET 6): npcode32_sel = LDT3(9) = 0x4f, npdata32_sel = LDT3(10) = 0x57,
@@ -257,7 +259,7 @@ Describe 'sigreturn' {
     Context '[RUN] <Bits>-bit CS (<Cs>), bogus SS (<Ss>): <Why> (<Name>)' -ForEach $Bad {
         BeforeAll {
             # clearhandler(SIGTRAP); SIGSEGV, SIGBUS and SIGILL ("32-bit kernels do this") go to the SA_ONSTACK handler.
-            $out = Invoke-Sigreturn $_ $Cs $Ss -TrapSignals $SIGSEGV, $SIGBUS, $SIGILL
+            $out = Invoke-Sigreturn $_ $Cs $Ss -TrapSignals $SIGSEGV, $SIGBUS, $SIGILL -Ldt:($_.ContainsKey('Ldt')) -Code16:($Bits -eq 16)
         }
 
         It '[OK] Got #GP (SIGSEGV, SIGBUS or SIGILL in the handler), and no kernel crash' -AllowNullOrEmptyForEach -ForEach @(if (-not ($Bitness -eq 64 -and -not $SsInSigcontext)) { @{ Applies = $true } }) {
