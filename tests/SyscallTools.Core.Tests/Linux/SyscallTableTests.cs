@@ -62,6 +62,26 @@ public class SyscallTableTests
     }
 
     /// <summary>
+    /// sigaction (i386 67): struct old_sigaction is {handler, mask, flags, restorer} — mask second, unlike rt_sigaction's
+    /// {handler, flags, restorer, mask}; the old action comes back in the same layout, and SIGKILL cannot be changed.
+    /// </summary>
+    [Fact]
+    public void OldSigactionUsesItsOwnLayout()
+    {
+        var m = M();
+        ulong act = m.UserDataArea, oact = m.UserDataArea + 0x40;
+        m.Memory.WriteUInt32(act, 0x0804_8100); m.Memory.WriteUInt32(act + 4, 0x300 | (1u << 8)); // mask: signals 9 (dropped), 10
+        m.Memory.WriteUInt32(act + 8, (uint)SignalAction.SaRestart); m.Memory.WriteUInt32(act + 12, 0x0804_8200);
+        Assert.Equal(0, m.InvokeSyscall(67, [10, act, 0]).Return);
+        var a = m.SignalState.Actions[10];
+        Assert.Equal((0x0804_8100UL, SignalAction.SaRestart, 0x0804_8200UL, 0x200UL), (a.Handler, a.Flags, a.Restorer, a.Mask));
+        Assert.Equal(0, m.InvokeSyscall(67, [10, 0, oact]).Return);
+        Assert.Equal([0x0804_8100u, 0x200u, (uint)SignalAction.SaRestart, 0x0804_8200u],
+            Enumerable.Range(0, 4).Select(i => m.Memory.ReadUInt32(oact + (ulong)(4 * i))).ToArray());
+        Assert.Equal(-Errno.EINVAL, m.InvokeSyscall(67, [9, act, 0]).Return);
+    }
+
+    /// <summary>
     /// tls_desc_okay(): 16-bit, code and not-present TLS segments are -EINVAL (the selftest sigreturn's "[OK]
     /// set_thread_area refused 16-bit data"); LDT_empty() and an all-zero user_desc clear the slot.
     /// </summary>

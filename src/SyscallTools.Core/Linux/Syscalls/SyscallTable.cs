@@ -50,6 +50,7 @@ public sealed class SyscallTable
         new(42, "pipe", 1, Io.Pipe),
         new(45, "brk", 1, MemoryCalls.Brk),
         new(64, "getppid", 0, Process.GetPpid),
+        new(67, "sigaction", 3, Signals.Sigaction),
         new(90, "mmap", 1, MemoryCalls.OldMmap),
         new(91, "munmap", 2, MemoryCalls.Munmap),
         new(110, "iopl", 1, Process.Iopl),
