@@ -285,8 +285,9 @@ public sealed partial class LinuxMachine
         {
             if (step)
             {
-                // user_single_step_report() → send_sigtrap(): trap_nr = X86_TRAP_DB, error code 0.
-                _pendingTrap = (Vector.DB, 0, 0);
+                // user_single_step_report() → send_sigtrap(regs, 0, TRAP_BRKPT): trap_nr = X86_TRAP_DB, error code 0,
+                // si_addr = the user IP.
+                _pendingTrap = (Vector.DB, 0, 0, TrapBrkpt, regs.Ip);
                 ForceSignal(Signal.SIGTRAP);
             }
             // syscall_exit_work: no exit stop after PTRACE_SYSEMU skipped the call; the step report replaces it.
@@ -395,6 +396,7 @@ public sealed partial class LinuxMachine
                     regs.Flags &= ~RFlags.TF;
                     Task.Flags |= ThreadFlags.SingleStep;
                 }
+                Cpu.Dr6 = 0;                                   // the handler reads and clears DR6 either way
                 return regs;
             }
             if (Stubs.Symbols.TryGetValue("native_irq_return_iret", out var iret) && regs.Ip == iret)
@@ -430,7 +432,18 @@ public sealed partial class LinuxMachine
             Vector.AC or Vector.NP or Vector.SS => Signal.SIGBUS,
             _ => Signal.SIGSEGV,
         };
-        _pendingTrap = (vector, errorCode, vector == Vector.PF ? Cpu.Cr2 : 0);
+        int? siCode = null;
+        ulong? addr = null;
+        if (vector == Vector.DB)
+        {
+            // exc_debug_user(): DR6 is read and cleared; send_sigtrap(regs, 0, get_si_code(dr6)) — TRAP_TRACE for a
+            // single step (DR6.BS), TRAP_BRKPT otherwise (ICEBP; no hardware breakpoints are modelled) — at the user IP.
+            siCode = (Cpu.Dr6 & SyscallTools.Core.Cpu.Cpu.Dr6Bs) != 0 ? TrapTrace : TrapBrkpt;
+            addr = regs.Ip;
+            Cpu.Dr6 = 0;
+            errorCode = 0;
+        }
+        _pendingTrap = (vector, errorCode, vector == Vector.PF ? Cpu.Cr2 : 0, siCode, addr);
         ForceSignal(sig);
         ExitToUserMode(regs);
     }

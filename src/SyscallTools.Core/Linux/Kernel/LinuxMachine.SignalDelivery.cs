@@ -15,7 +15,7 @@ public sealed partial class LinuxMachine
                                    | RFlags.OF | RFlags.AC | RFlags.RF;
 
     /// <summary>The trap that raised the signal now being generated (trapno, error code, CR2), if any.</summary>
-    private (int Trapno, ulong Err, ulong Cr2)? _pendingTrap;
+    private (int Trapno, ulong Err, ulong Cr2, int? SiCode, ulong? Addr)? _pendingTrap;
 
     /// <summary>Where the last handler frame was built, for tests and traces.</summary>
     public ulong LastSignalFrame { get; private set; }
@@ -68,24 +68,32 @@ public sealed partial class LinuxMachine
     private byte[] SigInfo(int sig)
     {
         var info = new byte[128];
+        int fields = SiFields(Task.Bitness);
+        void Addr(ulong a)
+        {
+            if (Task.Bitness == 32) BitConverter.TryWriteBytes(info.AsSpan(fields + SiAddr), (uint)a);
+            else BitConverter.TryWriteBytes(info.AsSpan(fields + SiAddr), a);
+        }
         BitConverter.TryWriteBytes(info.AsSpan(SiSigno), sig);
         if (_pendingTrap is { } t)
         {
-            BitConverter.TryWriteBytes(info.AsSpan(SiCode), SiKernel);
+            // force_sig() without details (do_trap for #GP, #UD, int3...): SI_KERNEL.
+            BitConverter.TryWriteBytes(info.AsSpan(SiCode), t.SiCode ?? SiKernel);
             // do_iret_error (32-bit kernels): ILL_BADSTK, no address.
             if (t.Trapno == TrapIret) BitConverter.TryWriteBytes(info.AsSpan(SiCode), IllBadstk);
             if (sig is Signal.SIGSEGV or Signal.SIGBUS && t.Trapno == Vector.PF)
             {
-                BitConverter.TryWriteBytes(info.AsSpan(SiCode), 1); // SEGV_MAPERR
-                if (Task.Bitness == 32) BitConverter.TryWriteBytes(info.AsSpan(SiAddr), (uint)t.Cr2);
-                else BitConverter.TryWriteBytes(info.AsSpan(SiAddr), t.Cr2);
+                // A present page refused the access (PF error code bit 0): SEGV_ACCERR; nothing mapped: SEGV_MAPERR.
+                BitConverter.TryWriteBytes(info.AsSpan(SiCode), (t.Err & 1) != 0 ? SegvAccerr : SegvMaperr);
+                Addr(t.Cr2);
             }
+            if (t.Addr is ulong at) Addr(at);
         }
         else
         {
             BitConverter.TryWriteBytes(info.AsSpan(SiCode), SiUser);
-            BitConverter.TryWriteBytes(info.AsSpan(SiPid), Task.Pid);
-            BitConverter.TryWriteBytes(info.AsSpan(SiUid), Task.Uid);
+            BitConverter.TryWriteBytes(info.AsSpan(fields + SiPid), Task.Pid);
+            BitConverter.TryWriteBytes(info.AsSpan(fields + SiUid), Task.Uid);
         }
         return info;
     }
