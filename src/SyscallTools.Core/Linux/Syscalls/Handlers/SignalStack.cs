@@ -36,7 +36,8 @@ internal static class SignalStack
     /// </summary>
     public static long Sigaltstack(SyscallContext c)
     {
-        int bits = c.Task.Bitness;
+        // The ABI of the call decides the layout: an i386 call (even int $0x80 from a 64-bit task) is compat_sigaltstack.
+        int bits = c.Abi == SyscallAbi.I386 ? 32 : 64;
         ulong sp = bits == 32 ? (uint)c.Regs.Sp : c.Regs.Sp;
         var m = c.Machine;
         var old = m.QueryAltStack(sp);
