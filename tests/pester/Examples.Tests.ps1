@@ -17,7 +17,7 @@ Describe 'examples' {
             '00-headline.ps1', '01-first-syscall.ps1', '02-three-ways-in.ps1', '03-why-iret.ps1',
             '04-intel-versus-amd.ps1', '05-old-kernel-versus-new.ps1', '06-ptrace-edits-force-iret.ps1',
             '07-restart-after-a-signal.ps1', '08-vdso-unwind.ps1', '09-the-real-kernel-as-oracle.ps1',
-            '10-the-2015-thread.ps1')
+            '10-the-2015-thread.ps1', '11-a-refused-iret.ps1')
     }
 
     It '01 makes a first getpid: 4242 through the vDSO''s SYSCALL on AMD, pt_regs saved' {
@@ -135,5 +135,25 @@ Describe 'examples' {
         $truth = @($out | Where-Object { $_.PSObject.Properties['HostNs'] })
         $truth.Count | Should -Be 3
         $truth | ForEach-Object { $_.ModelCycles | Should -BeGreaterThan 0 }
+    }
+
+    It '11 turns a refused IRET into the user''s fault: SIGSEGV #GP(selector) on 6.18, nothing on 4.4 (no SS in the frame), SIGILL trapno 32 on a 32-bit kernel' {
+        $rows = @(Invoke-Example '11-a-refused-iret.ps1')
+        $rows.Count | Should -Be 3
+        # fixup_bad_iret: the IRET's #GP(SS selector), SS 0x33 (a code segment) -> error code 0x30.
+        $rows[0].Signal | Should -Be 'SIGSEGV'
+        $rows[0].Trapno | Should -Be 13
+        $rows[0].Err | Should -Be '0x30'
+        $rows[0].FrameSs | Should -Be '0x33'
+        $rows[0].Path | Should -Match 'fixup_bad_iret'
+        # Before 4.6 the 64-bit sigcontext has no SS: sigreturn leaves __USER_DS and the IRET succeeds.
+        $rows[1].Signal | Should -Be 'none'
+        $rows[1].Outcome | Should -Be 'ran to the end of the code'
+        # entry_32.S: _ASM_EXTABLE(irq_return, iret_exc); traps.c do_iret_error: SIGILL, X86_TRAP_IRET, error 0.
+        $rows[2].Signal | Should -Be 'SIGILL'
+        $rows[2].Trapno | Should -Be 32
+        $rows[2].Err | Should -Be '0x0'
+        $rows[2].FrameSs | Should -Be '0x73'
+        $rows[2].Path | Should -Match 'do_iret_error'
     }
 }

@@ -26,12 +26,22 @@ public sealed partial class Cpu
 
     private static int FastSlot(ulong ip) => (int)((ip ^ (ip >> 12)) & (FastSize - 1));
 
+    /// <summary>
+    /// The base instruction fetches add to IP: CS.base outside 64-bit mode (0 for Linux's flat segments; an LDT code
+    /// segment can have any base), nothing in 64-bit mode.
+    /// </summary>
+    internal ulong CodeBase => Mode == CpuMode.Long64 ? 0 : Seg[(int)SegReg.CS].Base;
+
+    /// <summary>The linear address of code at <paramref name="ip"/> in the current mode.</summary>
+    private ulong CodeLinear(ulong ip, int bitness) => bitness == 64 ? ip : (uint)(CodeBase + ip);
+
     private Block GetBlock(ulong ip)
     {
         var b = _fast[FastSlot(ip)];
-        if (b is null || b.Start != ip || !b.Valid || b.Mode != Mode)
+        ulong csBase = CodeBase;
+        if (b is null || b.Start != ip || !b.Valid || b.Mode != Mode || b.CsBase != csBase)
         {
-            if (!_blocks.TryGetValue(ip, out b) || b.Mode != Mode || !b.Valid)
+            if (!_blocks.TryGetValue(ip, out b) || b.Mode != Mode || !b.Valid || b.CsBase != csBase)
             {
                 if (b is not null) DropBlock(b);
                 // A fetch from a non-canonical RIP is #GP(0), not #PF (the AMD SYSRET case lands here in ring 3).
@@ -60,7 +70,7 @@ public sealed partial class Cpu
             bool user = Cpl == 3;
             for (ulong p = b.FirstPage; ; p++)
             {
-                ulong addr = p == b.FirstPage ? ip : p << Page.Shift;
+                ulong addr = p == b.FirstPage ? CodeLinear(ip, Mode.CodeBitness()) : p << Page.Shift;
                 Translate(addr, AccessKind.Execute, user);
                 if (p == b.LastPage) break;
             }
@@ -82,7 +92,8 @@ public sealed partial class Cpu
         bool user = Cpl == 3;
         var ops = new List<Op>(8);
         ulong at = ip;
-        ulong lastPage = ip >> Page.Shift;
+        ulong firstPage = CodeLinear(ip, bitness) >> Page.Shift;
+        ulong lastPage = firstPage;
         while (ops.Count < MaxBlockOps)
         {
             if (ops.Count > 0 && (_natives.ContainsKey(at) || _stops.Contains(at))) break;
@@ -91,7 +102,7 @@ public sealed partial class Cpu
             CpuFaultException? fetchFault = null;
             while (avail < 15)
             {
-                ulong a = bitness == 64 ? at + (ulong)avail : (uint)(at + (ulong)avail);
+                ulong a = CodeLinear(at + (ulong)avail, bitness);
                 Page page;
                 try { page = Translate(a, AccessKind.Execute, user); }
                 catch (CpuFaultException e) { fetchFault = e; break; }
@@ -121,14 +132,14 @@ public sealed partial class Cpu
             var op = Binder.Bind(insn, bitness);
             if (insn.Code == Code.INVALID) { op.Ip = at; op.Next = at; }
             ops.Add(op);
-            ulong end = at + (ulong)Math.Max(insn.Length, 1) - 1;
+            ulong end = CodeLinear(at + (ulong)Math.Max(insn.Length, 1) - 1, bitness);
             lastPage = Math.Max(lastPage, end >> Page.Shift);
             if (insn.Code == Code.INVALID || Binder.EndsBlock(insn) || op.Run == Binder.NotModelled) break;
             at = insn.NextIP;
-            if (bitness != 64) at = (uint)at;
-            if ((at >> Page.Shift) != (ip >> Page.Shift)) break;
+            if (bitness == 32) at = (uint)at; else if (bitness == 16) at = (ushort)at;
+            if ((CodeLinear(at, bitness) >> Page.Shift) != firstPage) break;
         }
-        return new Block { Start = ip, Mode = mode, Ops = ops.ToArray(), FirstPage = ip >> Page.Shift, LastPage = lastPage };
+        return new Block { Start = ip, Mode = mode, CsBase = CodeBase, Ops = ops.ToArray(), FirstPage = firstPage, LastPage = lastPage };
     }
 
     private void DropBlock(Block b)

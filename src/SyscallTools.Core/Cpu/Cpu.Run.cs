@@ -56,7 +56,7 @@ public sealed partial class Cpu
             Op? current = null;
             try
             {
-                var block = _pendingBlock is { } pb && pb.Start == Rip && pb.Valid && pb.Mode == Mode ? pb : GetBlock(Rip);
+                var block = _pendingBlock is { } pb && pb.Start == Rip && pb.Valid && pb.Mode == Mode && pb.CsBase == CodeBase ? pb : GetBlock(Rip);
                 _pendingBlock = null;
                 if (block.IsStop && executed > 0)
                     return new RunResult(StopReason.Stopped, executed, null, $"reached stop address 0x{Rip:x}");

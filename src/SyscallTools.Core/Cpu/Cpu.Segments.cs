@@ -56,8 +56,9 @@ public sealed partial class Cpu
             if (isSs && !(Mode == CpuMode.Long64 && Cpl < 3 && (sel & 3) == Cpl))
                 throw CpuFaultException.Gp(0, "loading SS with a null selector");
             ref var sr = ref Seg[(int)reg];
-            sr = new Segment { Selector = sel, Unusable = true, Base = Mode == CpuMode.Long64 && reg >= SegReg.FS ? sr.Base : 0 };
-            if (isSs) sr.Dpl = (byte)Cpl;
+            // The hidden part of a null load records the CPL it happened at: a null selector loaded in ring 0 is
+            // cleared to 0 by the next IRET to ring 3 (see ValidateDataSegmentsAfterReturn).
+            sr = new Segment { Selector = sel, Unusable = true, Base = Mode == CpuMode.Long64 && reg >= SegReg.FS ? sr.Base : 0, Dpl = (byte)Cpl };
             return;
         }
         var desc = ParseDescriptor(sel, ReadDescriptor(sel));
@@ -79,6 +80,58 @@ public sealed partial class Cpu
         }
         if (Mode == CpuMode.Long64 && reg >= SegReg.FS) desc.Base = (uint)desc.Base;
         Seg[(int)reg] = desc;
+    }
+
+    /// <summary>
+    /// LAR (SDM Vol. 2A "LAR"): the access-rights dword (descriptor bits 8–23 of the high word, masked 0x00F0FF00) of a
+    /// descriptor the current CPL and the selector's RPL may see; false (ZF = 0) for a null or out-of-limit selector,
+    /// a system type LAR does not report, or a non-conforming segment more privileged than max(CPL, RPL).
+    /// </summary>
+    internal bool LoadAccessRights(ushort sel, out uint accessRights)
+    {
+        accessRights = 0;
+        if ((sel & ~3) == 0) return false;
+        ulong raw;
+        try { raw = ReadDescriptor(sel); }
+        catch (CpuFaultException) { return false; }
+        var d = ParseDescriptor(sel, raw);
+        // System types LAR accepts: LDT and the available/busy TSSs and call gate of the current mode (64-bit: 2, 9, B, C).
+        bool longMode = (Efer & Msr.EferLma) != 0;
+        if (!d.S && !(longMode ? d.Type is 0x2 or 0x9 or 0xB or 0xC : d.Type is 0x1 or 0x2 or 0x3 or 0x4 or 0x5 or 0x9 or 0xB or 0xC))
+            return false;
+        if (!d.IsConforming && (d.Dpl < Cpl || d.Dpl < (sel & 3))) return false;
+        accessRights = (uint)(raw >> 32) & 0x00F0FF00;
+        return true;
+    }
+
+    /// <summary>
+    /// A data-segment load done by kernel code on the user's behalf, whose fault the kernel's exception table turns into
+    /// a null selector (loadsegment()'s fixup: "xorl %eax,%eax; jmp 1b"). Returns false when the fixup ran.
+    /// </summary>
+    internal bool LoadDataSegmentOrNull(SegReg reg, ushort sel)
+    {
+        try
+        {
+            LoadDataSegment(reg, sel);
+            return true;
+        }
+        catch (CpuFaultException)
+        {
+            LoadDataSegment(reg, 0);
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// native_load_gs_index: SWAPGS, MOV GS, SWAPGS, so the selector's base lands in the user's GS base (KERNEL_GS_BASE
+    /// while in the kernel) and the kernel's own GS base survives; a faulting selector loads null (bad_gs).
+    /// </summary>
+    internal bool LoadGsIndex(ushort sel)
+    {
+        if (Mode != CpuMode.Long64) return LoadDataSegmentOrNull(SegReg.GS, sel);
+        SwapGsBase();
+        try { return LoadDataSegmentOrNull(SegReg.GS, sel); }
+        finally { SwapGsBase(); }
     }
 
     /// <summary>Checks a code-segment descriptor for a return (IRET/RETF) to privilege <paramref name="rpl"/>.</summary>
@@ -123,7 +176,14 @@ public sealed partial class Cpu
         foreach (var r in DataSegments)
         {
             ref var s = ref Seg[(int)r];
-            if (s.Unusable || (s.Selector & ~3) == 0) continue;
+            if (s.Unusable || (s.Selector & ~3) == 0)
+            {
+                // A null selector with a nonzero RPL that was loaded at a more privileged level becomes 0: "When a null
+                // selector is to be loaded into a segment register, reload_segments() sets its DPL bits to 3. Later
+                // when the IRET instruction loads it, it zeros the segment register" (Xin Li, x86/ia32, 2023).
+                if (s.Selector != 0 && s.Dpl < Cpl) s.Selector = 0;
+                continue;
+            }
             bool dataOrNonConforming = !s.IsCode || !s.IsConforming;
             if (dataOrNonConforming && s.Dpl < Cpl)
             {

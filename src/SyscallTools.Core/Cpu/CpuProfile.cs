@@ -33,6 +33,13 @@ public sealed class CpuProfile
     /// </summary>
     public required bool SysretKeepsSsAttributes { get; init; }
 
+    /// <summary>
+    /// IRET to a 16-bit stack segment outside 64-bit mode loads only SP; ESP[31:16] keep the kernel's stack pointer bits
+    /// on every CPU (the reason for espfix). What happens to RSP[63:32] after an IRETQ differs: Intel zeroes them, AMD
+    /// keeps the kernel's ("they leak the high bits of the kernel espfix64 stack pointer", selftest sigreturn.c).
+    /// </summary>
+    public required bool IretSs16KeepsKernelRspHigh { get; init; }
+
     /// <summary>CPUID.80000001H:EDX.SYSCALL reads as 1 only in 64-bit mode on Intel; AMD reports it everywhere.</summary>
     public required bool SyscallCpuidBitOnlyIn64BitMode { get; init; }
 
@@ -49,6 +56,7 @@ public sealed class CpuProfile
         SyscallOutside64BitMode = false,
         SysretNonCanonicalGpInRing0 = true,
         SysretKeepsSsAttributes = false,
+        IretSs16KeepsKernelRspHigh = false,
         SyscallCpuidBitOnlyIn64BitMode = true,
         TscHz = 3_400_000_000,
     };
@@ -63,6 +71,7 @@ public sealed class CpuProfile
         SyscallOutside64BitMode = true,
         SysretNonCanonicalGpInRing0 = false,
         SysretKeepsSsAttributes = true,
+        IretSs16KeepsKernelRspHigh = true,
         SyscallCpuidBitOnlyIn64BitMode = false,
         TscHz = 2_000_000_000,
     };

@@ -24,6 +24,8 @@ public static class Selectors
         public const ushort UserCs = 0x73;
         public const ushort UserDs = 0x7B;
         public const ushort Tss = 0x80;
+        /// <summary>GDT_ENTRY_ESPFIX_SS (26): the stack segment espfix32 returns to a 16-bit LDT stack from.</summary>
+        public const ushort EspfixSs = 0xD0;
         public const ushort KernelPercpu = 0xD8;
     }
 }

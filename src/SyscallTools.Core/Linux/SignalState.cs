@@ -16,6 +16,9 @@ public sealed class SignalState
     public ulong Blocked { get; set; }
     public ulong Pending { get; set; }
 
+    /// <summary>The alternate signal stack set with sigaltstack() (task_struct sas_ss_sp, sas_ss_size, sas_ss_flags).</summary>
+    public AltStack AltStack { get; set; } = AltStack.None;
+
     /// <summary>SIGKILL and SIGSTOP can be neither caught nor blocked.</summary>
     public const ulong Unblockable = (1UL << (9 - 1)) | (1UL << (19 - 1));
 
@@ -27,6 +30,18 @@ public sealed class SignalState
         ulong ready = Pending & ~Blocked;
         return ready == 0 ? 0 : System.Numerics.BitOperations.TrailingZeroCount(ready) + 1;
     }
+}
+
+/// <summary>
+/// An alternate signal stack: base, size and the flags the task asked for (stack_t, include/uapi/asm-generic/signal.h).
+/// Size 0 is "none" (sas_ss_flags() then reports SS_DISABLE).
+/// </summary>
+public sealed record AltStack(ulong Sp, ulong Size, uint Flags)
+{
+    public static readonly AltStack None = new(0, 0, SsDisable);
+    public const uint SsOnstack = 1, SsDisable = 2, SsAutodisarm = 1u << 31;
+    /// <summary>MINSIGSTKSZ on x86: smaller stacks are refused with -ENOMEM.</summary>
+    public const ulong MinSigStkSz = 2048;
 }
 
 /// <summary>Signal numbers and names (x86 asm/signal.h).</summary>

@@ -56,6 +56,25 @@ public sealed class AddressSpace
         }
     }
 
+    /// <summary>
+    /// Maps the page at <paramref name="address"/> to the same frame as the mapped page at <paramref name="source"/>
+    /// (two page-table entries, one physical page), with its own permissions.
+    /// </summary>
+    public void MapAlias(ulong address, ulong source, PageFlags flags)
+    {
+        var src = Find(source >> Page.Shift) ?? throw new InvalidOperationException($"0x{source:x} is not mapped");
+        ulong n = address >> Page.Shift;
+        if (_pages.TryGetValue(n, out var old))
+        {
+            if (ReferenceEquals(old.Data, src.Data) && old.Flags == flags) return;
+            NotifyCode(old);
+        }
+        _pages[n] = new Page(n, flags, src);
+        FlushTlb(n);
+        Generation++;
+        MappingChanged?.Invoke();
+    }
+
     public void Unmap(ulong address, ulong length)
     {
         if (length == 0) return;

@@ -11,6 +11,15 @@ public sealed class Page
     {
         Number = number;
         Flags = flags;
+        Data = new byte[Size];
+    }
+
+    /// <summary>A second mapping of <paramref name="source"/>'s frame: same bytes, its own permissions.</summary>
+    internal Page(ulong number, PageFlags flags, Page source)
+    {
+        Number = number;
+        Flags = flags;
+        Data = source.Data;
     }
 
     /// <summary>The virtual page number (address >> 12).</summary>
@@ -18,7 +27,7 @@ public sealed class Page
 
     public PageFlags Flags { get; internal set; }
 
-    internal readonly byte[] Data = new byte[Size];
+    internal readonly byte[] Data;
 
     /// <summary>
     /// Set while decoded blocks cache instructions from this page, so that a write to it (alternatives

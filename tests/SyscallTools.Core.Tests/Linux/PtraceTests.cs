@@ -177,16 +177,88 @@ public class PtraceSingleStepTests
             if (trapIps.Count == 3) m.Tracer.SingleStep = false;
         };
         m.Tracer.SingleStep = true;
-        // getpid via int $0x80 (the return to user mode switches stepping on), then three NOPs and a fourth.
+        // getpid via int $0x80, then three NOPs and a fourth. The model starts the task without TF; the int $0x80 is
+        // reported at its exit by report_single_step() (INT clears TF, so no #DB comes from it), and the return to
+        // user mode switches TF on for the NOPs.
         byte[] code = [0xB8, 20, 0, 0, 0, 0xCD, 0x80, 0x90, 0x90, 0x90, 0x90];
         var r = m.RunUserCode(code);
         Assert.Equal("ran to the end of the code", r.Outcome);
         ulong at = m.UserCodeAddress;
-        // The call's return first (report_single_step: a SIGTRAP at the return address, as the host kernel shows in
-        // Compare-HostKernel singlestep-int80-32), then a trap after each NOP, reported at the next instruction.
-        Assert.Equal([at + 7, at + 8, at + 9], trapIps);
+        Assert.Equal([at + 7, at + 8, at + 9], trapIps);  // the syscall's exit, then a trap after each NOP
         Assert.Equal(0UL, r.After.Flags & Core.Cpu.RFlags.TF);   // the forced TF is gone once stepping stops
         Assert.False(m.Task.Exited);
+    }
+}
+
+/// <summary>
+/// PTRACE_SINGLESTEP and PTRACE_SYSEMU_SINGLESTEP over a syscall instruction (ptrace_resume; syscall_trace_enter;
+/// syscall_exit_work's report_single_step(): "step" only when SYSEMU is not set).
+/// </summary>
+public class PtraceSysemuSingleStepTests
+{
+    private static (LinuxMachine M, List<(PtraceStopKind Kind, int Signal, ulong Ip, long Nr)> Stops) Run(PtraceRequest request, int tbits)
+    {
+        var m = new LinuxMachine(new Linux618(), CpuProfile.AmdZen3, 64, tbits);
+        var stops = new List<(PtraceStopKind, int, ulong, long)>();
+        m.Tracer.OnStop = s =>
+        {
+            stops.Add((s.Kind, s.Signal, s.Peek("ip"), s.Kind == PtraceStopKind.SignalDelivery ? -1 : s.SyscallNumber));
+            if (s.Kind == PtraceStopKind.SignalDelivery) s.Signal = 0;   // the debugger swallows its SIGTRAPs
+            m.Tracer.Resume(request);
+        };
+        m.Tracer.Resume(request);
+        // A NOP to turn stepping on, then getpid, then two NOPs.
+        byte[] code = tbits == 64
+            ? [0x90, 0xB8, 39, 0, 0, 0, 0x0F, 0x05, 0x90, 0x90]
+            : [0x90, 0xB8, 20, 0, 0, 0, 0xCD, 0x80, 0x90, 0x90];
+        var r = m.RunUserCode(code);
+        Assert.Equal("ran to the end of the code", r.Outcome);
+        return (m, stops);
+    }
+
+    [Theory]
+    [InlineData(64)]
+    [InlineData(32)]
+    public void SysemuSinglestepReportsTheSyscallByItsEntryStopAndSkipsIt(int tbits)
+    {
+        var (m, stops) = Run(PtraceRequest.SysemuSinglestep, tbits);
+        ulong at = m.UserCodeAddress;
+        long nr = tbits == 64 ? 39 : 20;
+        // No exit stop and no step SIGTRAP for the syscall instruction: its entry stop is the report.
+        Assert.Equal([(PtraceStopKind.SyscallEntry, 0, at + 8, nr), (PtraceStopKind.SignalDelivery, Signal.SIGTRAP, at + 9, -1L),
+            (PtraceStopKind.SignalDelivery, Signal.SIGTRAP, at + 10, -1L)], stops);
+        ulong enosys = unchecked((ulong)-Errno.ENOSYS);
+        Assert.Equal(tbits == 64 ? enosys : (uint)enosys, tbits == 64 ? m.Cpu[Gpr.Rax] : (uint)m.Cpu[Gpr.Rax]);   // skipped
+    }
+
+    [Theory]
+    [InlineData(64)]
+    [InlineData(32)]
+    public void SinglestepRunsTheSyscallAndReportsItAtItsExit(int tbits)
+    {
+        var (m, stops) = Run(PtraceRequest.Singlestep, tbits);
+        ulong at = m.UserCodeAddress;
+        Assert.Equal([(PtraceStopKind.SignalDelivery, Signal.SIGTRAP, at + 8, -1L), (PtraceStopKind.SignalDelivery, Signal.SIGTRAP, at + 9, -1L),
+            (PtraceStopKind.SignalDelivery, Signal.SIGTRAP, at + 10, -1L)], stops);
+        Assert.Equal(4242UL, m.Cpu[Gpr.Rax]);                                                  // getpid ran
+    }
+
+    [Fact]
+    public void ResumeArmsWhatPtraceResumeArms()
+    {
+        var m = new LinuxMachine(new Linux618(), CpuProfile.AmdZen3, 64, 64);
+        m.Tracer.OnStop = _ => { };
+        m.Tracer.Resume(PtraceRequest.Sysemu);
+        Assert.Equal(ThreadFlags.SyscallEmu, m.Task.Flags & (ThreadFlags.SyscallEmu | ThreadFlags.SyscallTrace));
+        Assert.False(m.Tracer.SingleStep);
+        m.Tracer.Resume(PtraceRequest.Syscall);
+        Assert.Equal(ThreadFlags.SyscallTrace, m.Task.Flags & (ThreadFlags.SyscallEmu | ThreadFlags.SyscallTrace));
+        m.Tracer.Resume(PtraceRequest.SysemuSinglestep);
+        Assert.True(m.Tracer.SingleStep);
+        Assert.True(m.Tracer.Sysemu);
+        m.Tracer.Resume(PtraceRequest.Cont);
+        Assert.Equal((ThreadFlags)0, m.Task.Flags & (ThreadFlags.SyscallEmu | ThreadFlags.SyscallTrace));
+        Assert.False(m.Tracer.SingleStep);
     }
 }
 

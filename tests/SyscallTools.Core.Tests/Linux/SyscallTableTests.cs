@@ -61,6 +61,54 @@ public class SyscallTableTests
         Assert.Equal(-Errno.EINVAL, m.InvokeSyscall(192, [0, 0, 3, 0x22, unchecked((ulong)-1L), 0]).Return);
     }
 
+    /// <summary>
+    /// sigaction (i386 67): struct old_sigaction is {handler, mask, flags, restorer} — mask second, unlike rt_sigaction's
+    /// {handler, flags, restorer, mask}; the old action comes back in the same layout, and SIGKILL cannot be changed.
+    /// </summary>
+    [Fact]
+    public void OldSigactionUsesItsOwnLayout()
+    {
+        var m = M();
+        ulong act = m.UserDataArea, oact = m.UserDataArea + 0x40;
+        m.Memory.WriteUInt32(act, 0x0804_8100); m.Memory.WriteUInt32(act + 4, 0x300 | (1u << 8)); // mask: signals 9 (dropped), 10
+        m.Memory.WriteUInt32(act + 8, (uint)SignalAction.SaRestart); m.Memory.WriteUInt32(act + 12, 0x0804_8200);
+        Assert.Equal(0, m.InvokeSyscall(67, [10, act, 0]).Return);
+        var a = m.SignalState.Actions[10];
+        Assert.Equal((0x0804_8100UL, SignalAction.SaRestart, 0x0804_8200UL, 0x200UL), (a.Handler, a.Flags, a.Restorer, a.Mask));
+        Assert.Equal(0, m.InvokeSyscall(67, [10, 0, oact]).Return);
+        Assert.Equal([0x0804_8100u, 0x200u, (uint)SignalAction.SaRestart, 0x0804_8200u],
+            Enumerable.Range(0, 4).Select(i => m.Memory.ReadUInt32(oact + (ulong)(4 * i))).ToArray());
+        Assert.Equal(-Errno.EINVAL, m.InvokeSyscall(67, [9, act, 0]).Return);
+    }
+
+    /// <summary>
+    /// tls_desc_okay(): 16-bit, code and not-present TLS segments are -EINVAL (the selftest sigreturn's "[OK]
+    /// set_thread_area refused 16-bit data"); LDT_empty() and an all-zero user_desc clear the slot.
+    /// </summary>
+    [Theory]
+    [InlineData(0x0806_8000u, 0xFFFFu, 0x00u, -Errno.EINVAL)]   // gdt_data16_desc: 16-bit data
+    [InlineData(0x0806_8000u, 0xFFFFu, 0x21u, -Errno.EINVAL)]   // gdt_npdata32_desc: 32-bit, not present
+    [InlineData(0x0806_8000u, 0xFFFFu, 0x05u, -Errno.EINVAL)]   // 32-bit code (contents 2)
+    [InlineData(0x0806_8000u, 0xFFFFu, 0x03u, 0L)]              // 32-bit expand-down data (contents 1) is data
+    [InlineData(0u, 0u, 0x28u, 0L)]                             // LDT_empty: read_exec_only | seg_not_present
+    [InlineData(0u, 0u, 0x00u, 0L)]                             // LDT_zero
+    public void SetThreadAreaRefusesWhatTlsDescOkayRefuses(uint baseAddr, uint limit, uint flags, long expected)
+    {
+        var m = M();
+        var desc = new byte[16];
+        BitConverter.TryWriteBytes(desc.AsSpan(0), 12);
+        BitConverter.TryWriteBytes(desc.AsSpan(4), baseAddr);
+        BitConverter.TryWriteBytes(desc.AsSpan(8), limit);
+        BitConverter.TryWriteBytes(desc.AsSpan(12), flags);
+        m.Memory.WriteBytes(m.UserDataArea, desc);
+        m.Memory.WriteUInt64(m.Cpu.Gdtr.Base + 12 * 8, 0x1122_3344_5566_7788);
+        Assert.Equal(expected, m.InvokeSyscall(243, [m.UserDataArea]).Return);
+        ulong now = m.Memory.ReadUInt64(m.Cpu.Gdtr.Base + 12 * 8);
+        if (expected != 0) Assert.Equal(0x1122_3344_5566_7788UL, now);          // untouched
+        else if (baseAddr == 0) Assert.Equal(0UL, now);                          // cleared
+        else Assert.NotEqual(0UL, now);
+    }
+
     [Fact]
     public void SetThreadAreaInstallsADescriptorUserCodeCanLoad()
     {

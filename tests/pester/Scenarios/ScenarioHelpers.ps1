@@ -5,7 +5,7 @@
 
 # Signal numbers and sigaction flags (x86 asm/signal.h).
 $script:SIGTRAP = 5; $script:SIGBUS = 7; $script:SIGUSR1 = 10; $script:SIGSEGV = 11; $script:SIGILL = 4; $script:SIGUSR2 = 12
-$script:SA_SIGINFO = 0x4; $script:SA_RESTORER = 0x04000000; $script:SA_RESTART = 0x10000000
+$script:SA_SIGINFO = 0x4; $script:SA_RESTORER = 0x04000000; $script:SA_ONSTACK = 0x08000000; $script:SA_RESTART = 0x10000000
 $script:TF = 0x100; $script:NT = 0x4000
 # The task's pid in the model (getpid, gettid).
 $script:TaskPid = 4242

@@ -8,10 +8,9 @@
 # SIGILL where it is #UD: AMD in long mode) whose frame EFLAGS still has TF.
 #
 # Where a model differs:
-# * The forced SYSENTER leaves SP = 0, and the model has no sigaltstack (SA_ONSTACK is ignored), so the SIGSEGV cannot
-#   get a handler frame; the scenario installs none and reads EFLAGS from the registers the task was killed with
-#   (pt_regs at delivery, i.e. the frame the selftest's handler would see). For the same reason the selftest's last
-#   "fast syscall with TF clear" after the siglongjmp cannot run on the dead task; it is checked earlier instead.
+# * The forced SYSENTER leaves SP = 0; as in the selftest the SIGSEGV/SIGILL handler runs on a sigaltstack. It reads
+#   the frame's EFLAGS, then stands in for siglongjmp() by pointing its frame at the code after the SYSENTER, where the
+#   selftest's last "fast syscall with TF clear" runs (it is also checked on a fresh stepped task above).
 # * linux-4.4, forced SYSENTER that enters the kernel: do_debug() cleared TF and set TIF_SINGLESTEP, and only the
 #   syscall entry work (syscall_trace_enter) put TF back into pt_regs; with EBP = 0 the arg-6 fetch fails and
 #   do_fast_syscall_32 returns -EFAULT through IRET without that work, so the SIGSEGV frame has TF clear. This part of
@@ -112,23 +111,54 @@ Describe 'single_step_syscall' {
             $out.Traps | Should -Be 0 -Because '[FAIL] Got SIGTRAP'
         }
 
-        It '[RUN] Set TF and check SYSENTER: the signal''s frame still has TF' {
+        It '[RUN] Set TF and check SYSENTER: the signal''s frame still has TF, and a later fast syscall does not bring TF back' {
+            # sigaltstack(); SIGSEGV and SIGILL go to print_and_longjmp() on it (SP is 0 after the forced SYSENTER). Here
+            # the handler records the signal and the frame's flags, then does what siglongjmp() does: it resumes at
+            # "resume" with the saved SP, the caller's CS/SS and TF clear. There a fast syscall runs with TF clear.
             $cpu = New-SteppingCpu $case
-            $asm = if ($Bitness -eq 64) { 'pushfq', 'or qword ptr [rsp], 0x100', 'popfq', 'mov eax, 39', 'xor ebp, ebp', 'sysenter' }
-                   else { 'pushfd', 'or dword ptr [esp], 0x100', 'popfd', 'mov eax, 20', 'xor ebp, ebp', 'sysenter' }
+            $m = $cpu.Machine
+            $d = $m.UserDataArea; $handler = $m.UserText + 0x500
+            if ($Bitness -eq 64) {
+                $m.Memory.WriteBytes($d + 0x40, [byte[]]([BitConverter]::GetBytes([ulong]($d + 0x1000)) + [byte[]]::new(8) + [BitConverter]::GetBytes([ulong]0x2000)))
+                $null = Write-UserCode $cpu $handler "mov [$($d + 0x300)], edi", "mov rax, [rdx+$(40 + 136)]", "mov [$($d + 0x308)], rax",
+                    "mov rax, [$($d + 0x318)]", "mov [rdx+$(40 + 128)], rax", "mov rax, [$($d + 0x310)]", "mov [rdx+$(40 + 120)], rax",
+                    "and qword ptr [rdx+$(40 + 136)], -257", "mov word ptr [rdx+$(40 + 144)], 0x33", "mov word ptr [rdx+$(40 + 150)], 0x2b", 'ret'
+                $asm = @("mov edi, $($d + 0x40)", 'xor esi, esi', 'mov eax, 131', 'syscall', "mov [$($d + 0x310)], rsp", "mov rax, resume_at", "mov [$($d + 0x318)], rax",
+                    'pushfq', 'or qword ptr [rsp], 0x100', 'popfq', 'mov eax, 39', 'xor ebp, ebp', 'sysenter',
+                    'resume:', "mov dword ptr [$($d + 0x200)], 0", 'mov eax, 39', 'syscall', 'pushfq', 'pop rbx')
+            } else {
+                $m.Memory.WriteBytes($d + 0x40, [byte[]]([BitConverter]::GetBytes([uint]($d + 0x1000)) + [byte[]]::new(4) + [BitConverter]::GetBytes([uint]0x2000)))
+                $null = Write-UserCode $cpu $handler 'mov eax, [esp+4]', "mov [$($d + 0x300)], eax", 'mov edx, [esp+12]', "mov eax, [edx+$(20 + 64)]", "mov [$($d + 0x308)], eax",
+                    "mov eax, [$($d + 0x318)]", "mov [edx+$(20 + 56)], eax", "mov eax, [$($d + 0x310)]", "mov [edx+$(20 + 28)], eax",
+                    "and dword ptr [edx+$(20 + 64)], -257", 'ret'
+                $asm = @("mov ebx, $($d + 0x40)", 'xor ecx, ecx', 'mov eax, 186', 'int 0x80', "mov [$($d + 0x310)], esp", "mov dword ptr [$($d + 0x318)], resume_at",
+                    'pushfd', 'or dword ptr [esp], 0x100', 'popfd', 'mov eax, 20', 'xor ebp, ebp', 'sysenter',
+                    'resume:', "mov dword ptr [$($d + 0x200)], 0", 'mov eax, 20', "call $($m.KernelVsyscall)", 'pushfd', 'pop ebx')
+            }
+            foreach ($s in $SIGSEGV, $SIGILL) { Set-SignalHandler $cpu $s $handler ($SA_SIGINFO -bor $SA_ONSTACK) }
+            # The code stores the absolute address of "resume": assemble the part before it once (with a same-size
+            # placeholder) to find it.
+            $head = @($asm | Select-Object -First ([array]::IndexOf($asm, 'resume:'))) -replace 'resume_at', '0x7fffffff'
+            $probe = [SyscallTools.Core.Assembly.IntelSyntax]::Assemble([string[]]$head, $Bitness, $m.UserCodeAddress)
+            $asm = $asm -replace 'resume_at', ($m.UserCodeAddress + $probe.Length)
             $r = $cpu | Invoke-EmuCode -Assembly $asm -MaxInstructions 300000
             $r.Oops | Should -BeNullOrEmpty
+            $r.Outcome | Should -Be 'ran to the end of the code' -Because 'the handler "longjmp"ed back and the program went on'
             # SYSENTER is #UD on AMD in long mode (64-bit kernels); elsewhere it enters, and the return faults.
-            $expected = if ($Vendor -eq 'AMD' -and $KernelBits -eq 64) { 'SIGILL' } else { 'SIGSEGV' }
-            $r.Signal | Should -Be $expected
-            $r.TaskExited | Should -BeTrue
-            if ($Kernel -in 'linux-4.2', 'linux-4.4' -and $expected -eq 'SIGSEGV') {
+            $expected = if ($Vendor -eq 'AMD' -and $KernelBits -eq 64) { $SIGILL } else { $SIGSEGV }
+            $m.Memory.ReadUInt32($d + 0x300) | Should -Be $expected
+            $frameFlags = $m.Memory.ReadUInt32($d + 0x308)
+            if ($Kernel -in 'linux-4.2', 'linux-4.4' -and $expected -eq $SIGSEGV) {
                 # 4.2/4.4: the entry's #DB cleared TF (TIF_SINGLESTEP) and only syscall_trace_enter put it back; the
                 # failed arg-6 fetch returns -EFAULT through IRET without the entry work, so the frame has no TF.
-                ($r.After.Flags -band $TF) | Should -Be 0
+                ($frameFlags -band $TF) | Should -Be 0
             } else {
-                ($r.After.Flags -band $TF) | Should -Be $TF -Because '[FAIL] TF was cleared'
+                ($frameFlags -band $TF) | Should -Be $TF -Because '[FAIL] TF was cleared'
             }
+            # "[RUN] Fast syscall with TF cleared" (sig_traps = 0 first): no SIGTRAP, TF stays clear, and the call worked.
+            $m.Memory.ReadUInt32($d + 0x200) | Should -Be 0 -Because '[FAIL] Got SIGTRAP'
+            ($r.After.Bx -band $TF) | Should -Be 0 -Because '[FAIL] TF is now set'
+            $r.After.Ax | Should -Be $TaskPid
         }
     }
 }

@@ -9,10 +9,10 @@
 # * linux-4.2 and linux-4.4 on a 32-bit kernel: the SYSEXIT exit returned the kernel's live EFLAGS, not
 #   pt_regs->flags ("x86/entry/32: Restore FLAGS on SYSEXIT" came later, ~4.6; kernel-semantics.md 2f), so NT is lost
 #   there. With TF the exit is IRET, which restores NT from pt_regs.
-# * Model gap, linux-4.2 on a 32-bit kernel with NT|TF: the model ignores the #DB taken on the first instructions of
-#   entry_SYSENTER_32 without do_debug()'s "set TIF_SINGLESTEP; regs->flags &= ~TF", so the entry work never puts TF
-#   back and the call leaves by SYSEXIT with the live flags (NT and TF both lost). The real 4.2 leaves by IRET with
-#   both. That case is skipped with the reason.
+# * linux-4.2 on a 32-bit kernel with NT|TF: the #DB taken on the first instructions of entry_SYSENTER_32 goes through
+#   do_debug()'s "set TIF_SINGLESTEP; regs->flags &= ~TF", the entry work puts TF back, and the call leaves by IRET with
+#   both flags, as the real 4.2 does. (This was once a model gap and a skip; see
+#   PtraceRegressionTests.Linux42SingleSteppedSysenterPutsTfBackInsteadOfOopsing.)
 BeforeDiscovery {
     . (Join-Path $PSScriptRoot 'ScenarioHelpers.ps1')
     $script:Cases = @(Get-ScenarioMatrix)

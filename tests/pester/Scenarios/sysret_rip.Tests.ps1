@@ -11,11 +11,9 @@
 #     On linux-4.2/4.4 the SYSRETQ fast path has no canonical check at all and relies on that limit: mapping the top
 #     page anyway makes the model oops on Intel, as those kernels would; only 6.18 is run there, as an extra.
 #
-# Where the model differs: a SIGSEGV handler after a faulting IRET is modelled only on 64-bit kernels (fixup_bad_iret's
-# user frame; Compare-HostKernel ptrace-noncanonical-64 checks it against the host), so these scenarios install none: the task is killed
-# by SIGSEGV, and the RIP the kernel was returning to is read from pt_regs at the exit (the IRET frame, which is what
-# fixup_bad_iret would copy into the signal frame). The killed-with registers after a bad IRET are the kernel's (#GP
-# frame), so they are not compared. Ordinary user faults (part 2 below 1<<47) do give the user RIP and CR2.
+# Part 1's SIGSEGV handler (sigsegv_for_sigreturn_test) is run as in the selftest: it checks the frame's RIP is the one
+# requested ("[FAIL] Requested RIP=... but got RIP=..." otherwise), copies initial_regs (saved by the SIGUSR1 handler)
+# back and returns, so raise() returns. The fault it sees is the IRET's, handed to user mode by fixup_bad_iret.
 # linux-6.18-unsafe-sysret (not a real kernel: 6.18 without the ip < TASK_SIZE_MAX check) shows what the test guards
 # against.
 BeforeDiscovery {
@@ -29,21 +27,28 @@ BeforeAll {
     . (Join-Path $PSScriptRoot 'ScenarioHelpers.ps1')
     $script:PageSize = [ulong]4096
 
-    # test_sigreturn_to(ip): returns the run, the "r11 == eflags" flag the handler stored, and the last kernel entry.
+    # test_sigreturn_to(ip): returns the run, the "r11 == eflags" flag the SIGUSR1 handler stored, the RIP the SIGSEGV
+    # handler's frame had, and the rt_sigreturn entry.
     function Invoke-SigreturnTo([hashtable] $Case, [ulong] $Ip) {
         $cpu = New-ScenarioCpu $Case
         $m = $cpu.Machine
-        $ok = $m.UserDataArea + 0x100
-        $handler = $m.UserText + 0x100
-        # sigusr1(): rdx = ucontext; uc_mcontext at +40: r11 +24, rcx +112, rip +128, eflags +136.
-        $null = Write-UserCode $cpu $handler @(
+        $d = $m.UserDataArea; $ok = $d + 0x100; $segvRip = $d + 0x108; $initial = $d + 0x200
+        $usr1 = $m.UserText + 0x100; $segv = $m.UserText + 0x300
+        # sigusr1(): rdx = ucontext; uc_mcontext (gregs, 23 x 8 bytes) at +40: r11 +24, rcx +112, rip +128, eflags +136.
+        $null = Write-UserCode $cpu $usr1 @(
+            'lea rsi, [rdx+40]', "mov rdi, $initial", 'mov ecx, 184', 'rep movsb',
             'mov rax, [rdx+64]', 'cmp rax, [rdx+176]', "sete byte ptr [$ok]",
             "mov rax, $Ip", 'mov [rdx+168], rax', 'mov [rdx+152], rax', 'ret')
-        Set-SignalHandler $cpu $SIGUSR1 $handler $SA_SIGINFO
+        # sigsegv_for_sigreturn_test(): note the frame's RIP, restore initial_regs, return.
+        $null = Write-UserCode $cpu $segv @(
+            'mov rax, [rdx+168]', "mov [$segvRip], rax",
+            "mov rsi, $initial", 'lea rdi, [rdx+40]', 'mov ecx, 184', 'rep movsb', 'ret')
+        Set-SignalHandler $cpu $SIGUSR1 $usr1 $SA_SIGINFO
+        Set-SignalHandler $cpu $SIGSEGV $segv ($SA_SIGINFO -bor [SyscallTools.Core.Linux.SignalAction]::SaResethand)
         # raise(SIGUSR1): tgkill(getpid(), gettid(), SIGUSR1) through SYSCALL.
         $r = $cpu | Invoke-EmuCode -Assembly "mov edi, $TaskPid", "mov esi, $TaskPid", "mov edx, $SIGUSR1", 'mov eax, 234', 'syscall' -MaxInstructions 100000
-        $last = @($r.KernelEntries | Where-Object Number -eq 15)[-1]
-        [pscustomobject]@{ Run = $r; R11MatchesFlags = $m.Memory.ReadBytes($ok, 1)[0] -eq 1; Sigreturn = $last }
+        $last = @($r.KernelEntries | Where-Object Number -eq 15)[0]
+        [pscustomobject]@{ Run = $r; R11MatchesFlags = $m.Memory.ReadBytes($ok, 1)[0] -eq 1; SegvRip = $m.Memory.ReadUInt64($segvRip); Sigreturn = $last }
     }
 
     # PtRegsAtExit is a list of (Name, Value) tuples: pt_regs as the exit policy saw it.
@@ -74,9 +79,10 @@ Describe 'sysret_rip' {
             $out = Invoke-SigreturnTo $case $ip
             $out.R11MatchesFlags | Should -BeTrue -Because 'R11 and EFLAGS should already match'
             $out.Run.Oops | Should -BeNullOrEmpty -Because 'the kernel must not crash'
-            $out.Run.Signal | Should -Be 'SIGSEGV'
-            $out.Run.TaskExited | Should -BeTrue
+            $out.SegvRip | Should -Be $ip -Because "Requested RIP=$Hex"
+            $out.Run.Outcome | Should -Be 'ran to the end of the code' -Because 'the SIGSEGV handler restored initial_regs and raise() returned'
             $out.Sigreturn.Exit.Instruction | Should -Be 'IRET'
+            $out.Sigreturn.CFunctions | Should -Contain 'fixup_bad_iret'
             Get-PtRegsValue $out.Sigreturn 'ip' | Should -Be $ip
             Get-PtRegsValue $out.Sigreturn 'cx' | Should -Be $ip
         }

@@ -5,9 +5,9 @@
 # address at the vDSO's __kernel_rt_sigreturn / __kernel_sigreturn.
 #
 # Here the handler sets a flag, raise() is kill(getpid(), SIGUSR1) through the vDSO, and "returned successfully" means
-# the code after the raise ran with the flag set. Where the model differs: it has no old sigaction (67), so the
-# !SA_SIGINFO handler is installed with rt_sigaction and flags 0, which builds the same non-rt frame (sigframe_ia32)
-# that sigaction would.
+# the code after the raise ran with the flag set. As in the selftest, the SA_SIGINFO handler is installed with the raw
+# rt_sigaction (struct real_sigaction {handler, flags, restorer, mask}) and the !SA_SIGINFO one with the old sigaction
+# (67, struct old_sigaction {handler, mask, flags, restorer}).
 BeforeDiscovery {
     . (Join-Path $PSScriptRoot 'ScenarioHelpers.ps1')
     $script:Cases = @(foreach ($c in Get-ScenarioMatrix -Bitness 32) {
@@ -29,15 +29,22 @@ Describe 'vdso_restorer' {
             $called = $m.UserDataArea + 0x100
             $handler = $m.UserText + 0x100
             $null = Write-UserCode $cpu $handler "mov dword ptr [$called], 1", 'ret'
-            # struct real_sigaction { handler, flags, restorer = NULL, mask[2] = 0 } in user memory, then the raw syscall.
             $sa = $m.UserDataArea + 0x200
-            $m.Memory.WriteUInt32($sa, [uint32]$handler); $m.Memory.WriteUInt32($sa + 4, $Flags)
-            $m.Memory.WriteUInt32($sa + 8, 0); $m.Memory.WriteUInt64($sa + 12, 0)
-            $install = $cpu | Invoke-Syscall rt_sigaction -ArgumentList $SIGUSR1, $sa, 0, 8
+            if ($Flags -band $SA_SIGINFO) {
+                # struct real_sigaction { handler, flags, restorer = NULL, mask[2] = 0 }, then the raw rt_sigaction.
+                $m.Memory.WriteUInt32($sa, [uint32]$handler); $m.Memory.WriteUInt32($sa + 4, $Flags)
+                $m.Memory.WriteUInt32($sa + 8, 0); $m.Memory.WriteUInt64($sa + 12, 0)
+                $install = $cpu | Invoke-Syscall rt_sigaction -ArgumentList $SIGUSR1, $sa, 0, 8
+            } else {
+                # struct old_sigaction { handler, mask = 0, flags = 0, restorer = NULL }, then sigaction(SIGUSR1, &sa, 0).
+                $m.Memory.WriteUInt32($sa, [uint32]$handler); $m.Memory.WriteUInt32($sa + 4, 0)
+                $m.Memory.WriteUInt32($sa + 8, $Flags); $m.Memory.WriteUInt32($sa + 12, 0)
+                $install = $cpu | Invoke-Syscall sigaction -ArgumentList $SIGUSR1, $sa, 0
+            }
             $raise = $cpu | Invoke-Syscall kill -ArgumentList $TaskPid, $SIGUSR1 -Trace
         }
 
-        It 'the raw rt_sigaction call succeeds with restorer NULL' {
+        It 'the raw <(if ($Flags) { "rt_sigaction" } else { "sigaction" })> call succeeds with restorer NULL' {
             $install.Return | Should -Be 0
             $m.SignalState.Actions[$SIGUSR1].Restorer | Should -Be 0
         }

@@ -142,7 +142,8 @@ internal static class Binder
         {
             Mnemonic.Popf or Mnemonic.Popfd or Mnemonic.Popfq or Mnemonic.Sti or Mnemonic.Cli or Mnemonic.Wrmsr
                 or Mnemonic.Lgdt or Mnemonic.Lidt or Mnemonic.Ltr or Mnemonic.Lldt or Mnemonic.Swapgs
-                or Mnemonic.Invlpg or Mnemonic.Sahf or Mnemonic.Ud2 or Mnemonic.Hlt => true,
+                or Mnemonic.Invlpg or Mnemonic.Sahf or Mnemonic.Ud2 or Mnemonic.Hlt
+                or Mnemonic.Lss or Mnemonic.Lds or Mnemonic.Les or Mnemonic.Lfs or Mnemonic.Lgs => true,
             Mnemonic.Mov => i.Op0Kind == OpKind.Register && (i.Op0Register.IsSegmentRegister() || i.Op0Register.IsCR()),
             Mnemonic.Pop => i.Op0Kind == OpKind.Register && i.Op0Register.IsSegmentRegister(),
             _ => false,

@@ -29,6 +29,8 @@ internal sealed class Block
 {
     public ulong Start;
     public CpuMode Mode;
+    /// <summary>The CS base the block was decoded under (outside 64-bit mode fetches are CS.base + IP).</summary>
+    public ulong CsBase;
     public Op[] Ops = [];
     public bool Valid = true;
     public ulong FirstPage, LastPage;

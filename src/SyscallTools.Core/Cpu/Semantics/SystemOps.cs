@@ -34,6 +34,7 @@ internal sealed class SystemOps
             case Mnemonic.Ltr: return Ltr;
             case Mnemonic.Str: return static (c, op) => c.WriteOp(op.A, c.Tr.Selector);
             case Mnemonic.Invlpg: return static (c, _) => RequireRing0(c, "INVLPG");
+            case Mnemonic.Lss or Mnemonic.Lds or Mnemonic.Les or Mnemonic.Lfs or Mnemonic.Lgs: return LoadFarPointer;
             case Mnemonic.Mov:
                 if (i.Op0Kind == OpKind.Register && i.Op0Register.IsCR()) return MovToCr;
                 if (i.Op1Kind == OpKind.Register && i.Op1Register.IsCR()) return MovFromCr;
@@ -204,6 +205,29 @@ internal sealed class SystemOps
         c.LoadDataSegment(seg, (ushort)c.ReadOp(op.B));
         // MOV SS blocks interrupts and debug traps for one instruction so that MOV SS; MOV ESP is atomic.
         if (seg == SegReg.SS) c.Shadow = Cpu.ShadowMovSs;
+        c.BreakBlock = true;
+    }
+
+    /// <summary>
+    /// LSS/LDS/LES/LFS/LGS r, m16:16/32/64: the offset, then the selector after it; the segment register is loaded with
+    /// every check before the general register is written (a faulting load leaves both unchanged).
+    /// </summary>
+    private void LoadFarPointer(Cpu c, Op op)
+    {
+        int size = op.A.Size;
+        ulong at = c.Linear(op.B);
+        ulong offset = c.Read(at, size);
+        ushort sel = (ushort)c.Read(at + (ulong)size, 2);
+        var seg = op.Mnemonic switch
+        {
+            Mnemonic.Lss => SegReg.SS,
+            Mnemonic.Lds => SegReg.DS,
+            Mnemonic.Les => SegReg.ES,
+            Mnemonic.Lfs => SegReg.FS,
+            _ => SegReg.GS,
+        };
+        c.LoadDataSegment(seg, sel);
+        c.WriteOp(op.A, offset);
         c.BreakBlock = true;
     }
 

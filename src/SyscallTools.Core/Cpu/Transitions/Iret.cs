@@ -79,7 +79,15 @@ public sealed partial class Cpu
         if (loadSs)
         {
             Seg[(int)SegReg.SS] = ss;
-            R[4] = size == 8 ? sp : size == 4 ? (uint)sp : (R[4] & ~0xFFFFUL) | (ushort)sp;
+            if (!to64 && !ss.D)
+            {
+                // A 16-bit stack segment: only SP is loaded; ESP[31:16] stay the kernel's (what espfix works around),
+                // and after IRETQ RSP[63:32] are zeroed (Intel) or left as the kernel's (AMD).
+                ulong kernel = R[4];
+                ulong high = size == 8 && Profile.IretSs16KeepsKernelRspHigh ? kernel & ~0xFFFF_FFFFUL : 0;
+                R[4] = high | ((uint)kernel & 0xFFFF_0000u) | (ushort)sp;
+            }
+            else R[4] = size == 8 ? sp : size == 4 ? (uint)sp : (R[4] & ~0xFFFFUL) | (ushort)sp;
         }
         if (outer) ValidateDataSegmentsAfterReturn();
         NotifyFar(FarTransferKind.Iret, name, fromCs, fromIp, fromCpl, fromMode);

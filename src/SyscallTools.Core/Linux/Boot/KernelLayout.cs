@@ -31,11 +31,30 @@ public sealed record KernelLayout
     /// <summary>thread_info of the one task: flags first, then sysenter_return (pre-rewrite kernels), status.</summary>
     public ulong ThreadInfo => Data + 0x8000;
     public const int DataSize = 0x9000;
+    /// <summary>The task's LDT (mm->context.ldt), mapped on the first modify_ldt() write: LDT_ENTRIES (8192) x 8 bytes.</summary>
+    public ulong Ldt => Data + 0x10000;
+    public const int LdtSize = 8192 * 8;
+    /// <summary>GDT_ENTRY_LDT: the LDT descriptor's selector (16 bytes at index 10 on 64-bit kernels, index 17 on 32-bit ones).</summary>
+    public ushort LdtSelector => KernelBits == 64 ? (ushort)0x50 : (ushort)0x88;
 
     // Per-CPU offsets the stubs use.
     public const int PerCpuTopOfStack = 0x00;   // cpu_current_top_of_stack / tss.sp0
     public const int PerCpuRspScratch = 0x08;   // rsp_scratch
     public const int PerCpuCurrentTask = 0x10;
+    public const int PerCpuEspfixStack = 0x18;  // espfix_stack: the read-only alias address, bits 31:16 clear
+    public const int PerCpuEspfixWaddr = 0x20;  // espfix_waddr: the same slot through the writable mapping
+
+    /// <summary>
+    /// espfix64 (arch/x86/kernel/espfix_64.c): ESPFIX_BASE_ADDR, a PGD slot whose page tables map one page of IRET
+    /// frames read-only at every base | (X &amp; 0xffff0000), and the writable page behind it. Returning to a 16-bit
+    /// LDT stack, the kernel IRETs from the alias whose bits 31:16 are the user's, so ESP[31:16] come out right.
+    /// </summary>
+    public const ulong EspfixBase = 0xFFFF_FF00_0000_0000;
+    public ulong EspfixPage => Data + 0xA000;
+    /// <summary>Where in the page this CPU's 64-byte frame slot is.</summary>
+    public const int EspfixSlot = 0xFC0;
+    /// <summary>The read-only alias page an IRET to user RSP <paramref name="userSp"/> uses.</summary>
+    public ulong EspfixBaseFor(ulong userSp) => EspfixBase | (userSp & 0xFFFF_0000);
 
     // thread_info offsets.
     public const int TiFlags = 0x00;

@@ -64,6 +64,10 @@ public sealed partial class LinuxMachine
         Cpu.WriteMsr(Msr.SysenterEip, Stubs["entry_SYSENTER_compat"]);
         // User GS is live; the kernel's per-CPU base waits in KERNEL_GS_BASE for SWAPGS.
         Cpu.WriteMsr(Msr.KernelGsBase, Layout.PerCpu);
+        // init_espfix_ap(): the writable frame page and this CPU's espfix_stack / espfix_waddr.
+        Memory.Map(Layout.EspfixPage, 0x1000, PageFlags.KernelData);
+        Memory.WriteUInt64(Layout.PerCpu + KernelLayout.PerCpuEspfixStack, KernelLayout.EspfixBase + KernelLayout.EspfixSlot);
+        Memory.WriteUInt64(Layout.PerCpu + KernelLayout.PerCpuEspfixWaddr, Layout.EspfixPage + KernelLayout.EspfixSlot);
     }
 
     private void Boot32()
@@ -75,6 +79,8 @@ public sealed partial class LinuxMachine
         Memory.WriteUInt64(gdt + (Selectors.X86.UserDs & ~3UL), DescriptorBuilder.Data(3));
         ulong tss = DescriptorBuilder.Tss32((uint)Layout.Tss, 0x67);
         Memory.WriteUInt64(gdt + Selectors.X86.Tss, tss);
+        // __ESPFIX_SS: a flat 32-bit kernel data segment whose base the exit rewrites for each return to an LDT stack.
+        Memory.WriteUInt64(gdt + Selectors.X86.EspfixSs, DescriptorBuilder.Data(0));
         // __KERNEL_PERCPU: FS in the kernel points at the per-CPU area.
         Memory.WriteUInt64(gdt + Selectors.X86.KernelPercpu,
             CpuCore.MakeDescriptor((uint)Layout.PerCpu, 0xFFFFF, 0x3, s: true, 0, present: true, l: false, d: true, g: true));

@@ -54,12 +54,30 @@ internal sealed class Stubs32
         _a.mov(fs, dx);
     }
 
-    /// <summary>RESTORE_REGS: the general registers and the four data segments, then past orig_ax.</summary>
+    /// <summary>
+    /// RESTORE_REGS: the general registers and the four data segments, then past orig_ax. Each segment pop has an
+    /// exception-table entry (restore_pop_* → restore_pop_*_fixup): a selector the CPU refuses — one a sigreturn
+    /// frame asked for, say — is overwritten with 0 on the stack and popped again, so the task gets a null segment.
+    /// </summary>
     private void RestoreRegs()
     {
         _a.pop(ebx); _a.pop(ecx); _a.pop(edx); _a.pop(esi); _a.pop(edi); _a.pop(ebp); _a.pop(eax);
-        _a.pop(ds); _a.pop(es); _a.pop(fs); _a.pop(gs);
+        _s.Here("restore_pop_ds"); _a.pop(ds);
+        _s.Here("restore_pop_es"); _a.pop(es);
+        _s.Here("restore_pop_fs"); _a.pop(fs);
+        _s.Here("restore_pop_gs"); _a.pop(gs);
         _a.add(esp, 4);
+    }
+
+    /// <summary>The .fixup code of RESTORE_REGS: "movl $0, (%esp); jmp 1b".</summary>
+    private void EmitRestoreRegsFixups()
+    {
+        foreach (var seg in new[] { "ds", "es", "fs", "gs" })
+        {
+            _s.Here($"restore_pop_{seg}_fixup");
+            _a.mov(__dword_ptr[esp], 0);
+            _a.jmp(_s.L($"restore_pop_{seg}"));
+        }
     }
 
     private void EmitSysenter()
@@ -190,12 +208,74 @@ internal sealed class Stubs32
         _a.jmp(_s.L("restore_all"));
     }
 
+    private ulong GdtEspfixSs => _layout.Gdt + Selectors.X86.EspfixSs;
+
     private void EmitExits()
     {
         _s.Here("restore_all");
+        // "returning to user-space with LDT SS": mix EFLAGS.VM, SS's TI and CS's RPL; only an LDT SS for ring 3 (and not
+        // vm86) goes through espfix. (PT_OLDSS is garbage when returning to the kernel, but then CS's RPL is 0.)
+        _a.mov(eax, __dword_ptr[esp + Regs32.EFLAGS]);
+        _a.mov(ah, __byte_ptr[esp + Regs32.OLDSS]);
+        _a.mov(al, __byte_ptr[esp + Regs32.CS]);
+        _a.and(eax, (int)(RFlags.VM | (4 << 8) | 3));
+        _a.cmp(eax, (4 << 8) | 3);
+        _a.je(_s.L("ldt_ss"));
+        _s.Here("restore_nocheck");
         RestoreRegs();
         _s.Here("irq_return");
         _a.iretd();
+        EmitRestoreRegsFixups();
+
+        // ldt_ss: "We're returning to userspace with a 16 bit stack. The CPU will not restore the high word of ESP for
+        // us on executing iret... We do this by preloading the high word of ESP with the high word of the userspace ESP
+        // while compensating for the offset by changing to the ESPFIX segment with a base address that matches."
+        _s.Here("ldt_ss");
+        _a.mov(edx, esp);                                      // kernel esp
+        _a.mov(eax, __dword_ptr[esp + Regs32.OLDESP]);         // userspace esp
+        _a.mov(ax, dx);                                        // eax: new kernel esp
+        _a.sub(edx, eax);                                      // offset (low word is 0)
+        _a.shr(edx, 16);
+        _a.mov(__byte_ptr[(long)(GdtEspfixSs + 4)], dl);       // base bits 16..23
+        _a.mov(__byte_ptr[(long)(GdtEspfixSs + 7)], dh);       // base bits 24..31
+        _a.push((int)Selectors.X86.EspfixSs);
+        _a.push(eax);
+        _a.lss(esp, __fword_ptr[esp]);                         // switch to the espfix segment
+        _a.jmp(_s.L("restore_nocheck"));
+
+        // iret_exc, irq_return's exception-table target: the #GP/#NP/#SS handler sent the kernel here with the stack as
+        // it was at the IRET, so the user's IRET frame is on top. It becomes the hardware part of a new user-mode
+        // pt_regs, and do_iret_error reports X86_TRAP_IRET (32) with error code 0: SIGILL, ILL_BADSTK.
+        _s.Here("iret_exc");
+        _a.push(0);                                            // "no error code"
+        SaveAll(axIsEnosys: false);
+        UnwindEspfixStack("iret_exc");
+        _a.cld();
+        _a.mov(eax, esp);
+        _a.xor(edx, edx);
+        _a.mov(__dword_ptr[esp + Regs32.ORIG_EAX], -1);
+        _a.mov(ecx, SignalFrames.TrapIret);
+        Call("exc_handler");
+        _a.jmp(_s.L("restore_all"));
+    }
+
+    /// <summary>
+    /// UNWIND_ESPFIX_STACK: an exception taken on the espfix stack (an IRET or a segment pop of the exit faulting)
+    /// cannot run C there; switch to the same memory through __KERNEL_DS, ESP adjusted by the ESPFIX_SS base.
+    /// </summary>
+    private void UnwindEspfixStack(string tag)
+    {
+        _a.mov(eax, ss);
+        _a.cmp(ax, Selectors.X86.EspfixSs);
+        _a.jne(_s.L($"{tag}_not_espfix"));
+        _a.mov(al, __byte_ptr[(long)(GdtEspfixSs + 4)]);       // FIXUP_ESPFIX_STACK: base bits 16..31
+        _a.mov(ah, __byte_ptr[(long)(GdtEspfixSs + 7)]);
+        _a.shl(eax, 16);
+        _a.add(eax, esp);                                      // the adjusted stack pointer
+        _a.push((int)Selectors.X86.KernelDs);
+        _a.push(eax);
+        _a.lss(esp, __fword_ptr[esp]);
+        _s.Here($"{tag}_not_espfix");
     }
 
     private void EmitException(int vector)
@@ -203,9 +283,11 @@ internal sealed class Stubs32
         _s.Here($"asm_exc_{vector}");
         if (!Vector.HasErrorCode(vector)) _a.push(-1);
         SaveAll(axIsEnosys: false);
+        UnwindEspfixStack($"asm_exc_{vector}");
         _a.cld();
         _a.mov(eax, esp);
-        _a.mov(edx, __dword_ptr[esp + Regs32.ORIG_EAX]);
+        // The error code for vectors that push one, 0 for the rest (their -1 only marks orig_ax "not a syscall").
+        if (Vector.HasErrorCode(vector)) _a.mov(edx, __dword_ptr[esp + Regs32.ORIG_EAX]); else _a.xor(edx, edx);
         _a.mov(__dword_ptr[esp + Regs32.ORIG_EAX], -1);
         _a.mov(ecx, vector);
         Call("exc_handler");

@@ -449,8 +449,32 @@ internal sealed class Stubs64
         PopRegs();
         _a.add(rsp, 8);
         _a.swapgs();
+        // native_iret: "Are we returning to a stack segment from the LDT?" Then through espfix64.
+        _a.test(__byte_ptr[rsp + (Regs64.SS - Regs64.RIP)], 4);
+        _a.jnz(_s.L("native_irq_return_ldt"));
         _s.Here("native_irq_return_iret");
         _a.iretq();
+
+        // native_irq_return_ldt: copy the IRET frame (and user RAX) to this CPU's espfix slot, then IRET from the
+        // read-only alias whose address bits 31:16 are the user RSP's, so that an IRET to a 16-bit SS, which loads only
+        // SP, leaves the user's ESP[31:16] behind rather than the kernel's.
+        _s.Here("native_irq_return_ldt");
+        _a.push(rdi);                                            // stash user RDI
+        _a.swapgs();                                             // to kernel GS
+        _a.mov(rdi, PerCpu(KernelLayout.PerCpuEspfixWaddr));
+        _a.mov(__qword_ptr[rdi], rax);                           // user RAX
+        _a.mov(rax, __qword_ptr[rsp + 8]); _a.mov(__qword_ptr[rdi + 8], rax);     // RIP
+        _a.mov(rax, __qword_ptr[rsp + 16]); _a.mov(__qword_ptr[rdi + 16], rax);   // CS
+        _a.mov(rax, __qword_ptr[rsp + 24]); _a.mov(__qword_ptr[rdi + 24], rax);   // RFLAGS
+        _a.mov(rax, __qword_ptr[rsp + 40]); _a.mov(__qword_ptr[rdi + 40], rax);   // SS
+        _a.mov(rax, __qword_ptr[rsp + 32]); _a.mov(__qword_ptr[rdi + 32], rax);   // RSP
+        _a.and(eax, unchecked((int)0xFFFF_0000));                // RAX = user RSP & 0xffff0000
+        _a.or(rax, PerCpu(KernelLayout.PerCpuEspfixStack));
+        _a.swapgs();                                             // to user GS
+        _a.pop(rdi);
+        _a.mov(rsp, rax);
+        _a.pop(rax);                                             // user RAX
+        _a.jmp(_s.L("native_irq_return_iret"));
 
         // IRET to kernel mode (after an exception taken in the kernel that the kernel survived).
         _s.Here("restore_regs_and_return_to_kernel");
@@ -470,21 +494,23 @@ internal sealed class Stubs64
         _a.swapgs();
         _s.Here($"asm_exc_{vector}_kernel");
         PushAndClearRegs(axIsEnosys: false);
-        // error_entry's .Lerror_bad_iret: a fault on the IRET to user mode came with the user's GS already loaded
-        // (the SWAPGS before IRET ran); switch to the kernel's, as a fault from user mode would have.
-        var notBadIret = _s.L($"asm_exc_{vector}_not_bad_iret");
-        _a.test(__byte_ptr[rsp + Regs64.CS], 3);
-        _a.jnz(notBadIret);
+        // error_entry's .Lerror_bad_iret: a fault on the IRET to user mode came after the exit's SWAPGS, so GS is the
+        // user's again; swap back before C code runs (and the exit swaps once more on the way out).
         _a.lea(rcx, __[_s.L("native_irq_return_iret")]);
         _a.cmp(__qword_ptr[rsp + Regs64.RIP], rcx);
-        _a.jne(notBadIret);
+        _a.jne(_s.L($"asm_exc_{vector}_not_bad_iret"));
         _a.swapgs();
         _s.Here($"asm_exc_{vector}_not_bad_iret");
         _a.mov(rdi, rsp);
-        _a.mov(rsi, __qword_ptr[rsp + Regs64.ORIG_RAX]);
+        // idtentry: the error code for vectors that push one; "xorl %esi, %esi" for the rest (the -1 pushed in its
+        // place is only the orig_ax that marks "not a syscall").
+        if (Vector.HasErrorCode(vector)) _a.mov(rsi, __qword_ptr[rsp + Regs64.ORIG_RAX]); else _a.xor(esi, esi);
         _a.mov(__qword_ptr[rsp + Regs64.ORIG_RAX], -1);
         _a.mov(edx, vector);
         Call("exc_handler");
+        // The handler returns the pt_regs to continue with: the same ones, or after a bad IRET the user-mode copy
+        // fixup_bad_iret made at the top of the stack ("mov %rax, %rsp").
+        _a.mov(rsp, rax);
         _a.test(__byte_ptr[rsp + Regs64.CS], 3);
         _a.jnz(_s.L("swapgs_restore_regs_and_return_to_usermode"));
         _a.jmp(_s.L("restore_regs_and_return_to_kernel"));

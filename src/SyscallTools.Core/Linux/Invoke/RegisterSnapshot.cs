@@ -25,6 +25,11 @@ public sealed record RegisterSnapshot
     public ulong Flags { get; init; }
     public ulong Cs { get; init; }
     public ulong Ss { get; init; }
+    /// <summary>The data segment selectors (the i386 sigcontext and user_regs_struct carry them; 64-bit code ignores DS/ES).</summary>
+    public ulong Ds { get; init; }
+    public ulong Es { get; init; }
+    public ulong Fs { get; init; }
+    public ulong Gs { get; init; }
 
     public static RegisterSnapshot Of(Cpu.Cpu c) => new()
     {
@@ -32,17 +37,24 @@ public sealed record RegisterSnapshot
         Bp = c[Gpr.Rbp], Sp = c[Gpr.Rsp], R8 = c[Gpr.R8], R9 = c[Gpr.R9], R10 = c[Gpr.R10], R11 = c[Gpr.R11],
         R12 = c[Gpr.R12], R13 = c[Gpr.R13], R14 = c[Gpr.R14], R15 = c[Gpr.R15], Ip = c.Rip, Flags = c.Rflags,
         Cs = c.GetSegment(SegReg.CS).Selector, Ss = c.GetSegment(SegReg.SS).Selector,
+        Ds = c.GetSegment(SegReg.DS).Selector, Es = c.GetSegment(SegReg.ES).Selector,
+        Fs = c.GetSegment(SegReg.FS).Selector, Gs = c.GetSegment(SegReg.GS).Selector,
     };
 
-    /// <summary>The user registers saved in pt_regs (what user space would resume with).</summary>
-    public static RegisterSnapshot FromPtRegs(PtRegs r)
+    /// <summary>
+    /// The user registers saved in pt_regs (what user space would resume with). A 64-bit kernel's pt_regs has no data
+    /// segments — the user's stay live in the CPU — so they are taken from <paramref name="live"/> when given.
+    /// </summary>
+    public static RegisterSnapshot FromPtRegs(PtRegs r, Cpu.Cpu? live = null)
     {
-        ulong G(string n) => r.Has(n) ? r[n] : 0;
+        ulong G(string n) => r.Has(n) ? r[n] & (n.Length == 2 && n[1] == 's' ? 0xFFFFUL : ulong.MaxValue) : 0;
+        ulong S(string n, SegReg reg) => r.Has(n) ? r[n] & 0xFFFF : live?.GetSegment(reg).Selector ?? 0;
         return new RegisterSnapshot
         {
             Ax = G("ax"), Bx = G("bx"), Cx = G("cx"), Dx = G("dx"), Si = G("si"), Di = G("di"), Bp = G("bp"), Sp = G("sp"),
             R8 = G("r8"), R9 = G("r9"), R10 = G("r10"), R11 = G("r11"), R12 = G("r12"), R13 = G("r13"), R14 = G("r14"),
             R15 = G("r15"), Ip = G("ip"), Flags = G("flags"), Cs = G("cs"), Ss = G("ss"),
+            Ds = S("ds", SegReg.DS), Es = S("es", SegReg.ES), Fs = S("fs", SegReg.FS), Gs = S("gs", SegReg.GS),
         };
     }
 

@@ -3,6 +3,7 @@ using SyscallTools.Core.Linux.Boot;
 using SyscallTools.Core.Linux.Models;
 using SyscallTools.Core.Linux.Syscalls;
 using SyscallTools.Core.Memory;
+using static SyscallTools.Core.Linux.SignalFrames;
 
 namespace SyscallTools.Core.Linux;
 
@@ -98,7 +99,7 @@ public sealed partial class LinuxMachine
             var d = RecordExit(RegsAt(Arg(0)), slowPath: true);
             return d.Fast ? 1UL : 0UL;
         });
-        BindC("exc_handler", () => { ExceptionHandler(RegsAt(Arg(0)), Arg(1), (int)Arg(2)); return 0; });
+        BindC("exc_handler", () => ExceptionHandler(RegsAt(Arg(0)), Arg(1), (int)Arg(2)).Address);
         BindC("sys_ni_syscall", () => unchecked((ulong)-Errno.ENOSYS));
         foreach (var abi in KernelBits == 64 ? new[] { SyscallAbi.X86_64, SyscallAbi.I386 } : [SyscallAbi.I386])
         {
@@ -309,20 +310,25 @@ public sealed partial class LinuxMachine
     private void ExitToUserMode(PtRegs regs)
     {
         Current.SlowExit = true;
-        if ((Task.Flags & ThreadFlags.SyscallExitWork) != 0)
+        // report_single_step(): a tracer single-stepping the task hears of the syscall instruction at its exit, as a
+        // SIGTRAP — unless SYSEMU is set (PTRACE_SYSEMU_SINGLESTEP), whose entry stop already reported it.
+        bool inSyscall = Current.Entry is not (EntryKind.Exception or EntryKind.None);
+        bool step = inSyscall && Tracer.Attached && Tracer.SingleStep && (Task.Flags & ThreadFlags.SyscallEmu) == 0;
+        if ((Task.Flags & ThreadFlags.SyscallExitWork) != 0 || step)
         {
-            // syscall_exit_work: no exit stop after PTRACE_SYSEMU skipped the call.
+            if (step)
+            {
+                // user_single_step_report() → send_sigtrap(regs, 0, TRAP_BRKPT): trap_nr = X86_TRAP_DB, error code 0,
+                // si_addr = the user IP.
+                _pendingTrap = (Vector.DB, 0, 0, TrapBrkpt, regs.Ip);
+                ForceSignal(Signal.SIGTRAP);
+            }
+            // syscall_exit_work: no exit stop after PTRACE_SYSEMU skipped the call; the step report replaces it.
             // exit and exit_group never return: do_exit() runs inside the call, so there is no exit stop either.
-            if ((Task.Flags & ThreadFlags.SyscallTrace) != 0 && (Task.Flags & ThreadFlags.SyscallEmu) == 0
-                && Current.Entry is not (EntryKind.Exception or EntryKind.None) && !Task.Exited)
+            else if ((Task.Flags & ThreadFlags.SyscallTrace) != 0 && (Task.Flags & ThreadFlags.SyscallEmu) == 0 && inSyscall && !Task.Exited)
                 Tracer.Stop(Ptrace.PtraceStopKind.SyscallExit, regs);
             ExitWork?.Invoke(this, regs);
         }
-        // report_single_step(): a tracer single-stepping (SYSCALL_WORK_SYSCALL_EXIT_TRAP) over a system call gets a
-        // SIGTRAP at the return address (user_single_step_report), since TF was masked inside the call. Not after SYSEMU.
-        if (Tracer.SingleStep && Tracer.Attached && (Task.Flags & ThreadFlags.SyscallEmu) == 0
-            && Current.Entry is not (EntryKind.Exception or EntryKind.None))
-            SendSignal(Signal.SIGTRAP);
         for (int guard = 0; guard < 64 && !Task.Exited; guard++)
         {
             var f = Task.Flags;
@@ -349,6 +355,7 @@ public sealed partial class LinuxMachine
         // TS_COMPAT is cleared after signal handling: syscall restart has a compat fixup.
         Task.TsCompat = false;
         Task.RegsPoked = false;
+        if (KernelBits == 64 && (regs.Ss & 4) != 0) MapEspfixAlias(regs.Sp);
     }
 
     /// <summary>
@@ -361,6 +368,13 @@ public sealed partial class LinuxMachine
         Task.FastSyscall = false;
         Task.PtRegsWritten = true;
     }
+
+    /// <summary>
+    /// The espfix64 page tables map the frame page read-only at every ESPFIX_BASE_ADDR | (X &amp; 0xffff0000); the model
+    /// materialises the one alias a return to this user RSP will IRET from (the exit asm computes the same address).
+    /// </summary>
+    private void MapEspfixAlias(ulong userSp) =>
+        Memory.MapAlias(Layout.EspfixBaseFor(userSp), Layout.EspfixPage, PageFlags.NoExecute);
 
     /// <summary>Evaluates the model's exit policy for the current entry on the final pt_regs and records it.</summary>
     internal ExitDecision RecordExit(PtRegs regs, bool slowPath)
@@ -375,28 +389,41 @@ public sealed partial class LinuxMachine
 
     // ------------------------------------------------------------------ exceptions
 
-    /// <summary>The exception table: kernel instructions allowed to fault, and where they continue.</summary>
-    private Dictionary<ulong, ulong> ExceptionTable()
+    /// <summary>
+    /// The exception table: kernel instructions allowed to fault, where they continue, and whether only a page fault
+    /// (a user-memory access) qualifies or any fault does (segment loads, and a 32-bit kernel's IRET to user mode).
+    /// </summary>
+    private Dictionary<ulong, (ulong To, bool PageFaultOnly)> ExceptionTable()
     {
-        var t = new Dictionary<ulong, ulong>();
+        var t = new Dictionary<ulong, (ulong, bool)>();
+        void Add(string from, string to, bool pfOnly)
+        {
+            if (Stubs.Symbols.TryGetValue(from, out var at) && Stubs.Symbols.TryGetValue(to, out var fixup)) t[at] = (fixup, pfOnly);
+        }
         // v4.2's asm fetches arg 6 with a plain load; its _ASM_EXTABLE entry sends a fault to the -EFAULT exit.
-        string fixup = KernelBits == 64 ? "ia32_badarg" : "syscall_fault";
-        foreach (var load in new[] { "sysenter_fetch_arg6", "cstar_fetch_arg6" })
-            if (Stubs.Symbols.TryGetValue(load, out var at) && Stubs.Symbols.TryGetValue(fixup, out var to)) t[at] = to;
+        string badarg = KernelBits == 64 ? "ia32_badarg" : "syscall_fault";
+        Add("sysenter_fetch_arg6", badarg, true);
+        Add("cstar_fetch_arg6", badarg, true);
+        foreach (var seg in new[] { "ds", "es", "fs", "gs" }) Add($"restore_pop_{seg}", $"restore_pop_{seg}_fixup", false);
+        Add("irq_return", "iret_exc", false);
         return t;
     }
 
-    /// <summary>traps.c / fault.c: user faults become signals; kernel faults are fixed up, ignored, or an oops.</summary>
-    private void ExceptionHandler(PtRegs regs, ulong errorCode, int vector)
+    /// <summary>
+    /// traps.c / fault.c: user faults become signals; kernel faults are fixed up, ignored, or an oops. Returns the
+    /// pt_regs the exception's exit continues with (a 64-bit kernel switches to them, as error_entry does).
+    /// </summary>
+    private PtRegs ExceptionHandler(PtRegs regs, ulong errorCode, int vector)
     {
-        Current.CFunctions[^1] = $"exc_handler({Vector.Mnemonic((byte)vector)})";
+        Current.CFunctions[^1] = vector == TrapIret ? "do_iret_error" : $"exc_handler({Vector.Mnemonic((byte)vector)})";
         if (!regs.UserMode)
         {
-            if (vector == Vector.PF && ExceptionTable().TryGetValue(regs.Ip, out var fixup))
+            if (ExceptionTable().TryGetValue(regs.Ip, out var fixup) && (!fixup.PageFaultOnly || vector == Vector.PF))
             {
-                Current.ArgFetchFailed = true;
-                regs.Ip = fixup;
-                return;
+                if (fixup.PageFaultOnly) Current.ArgFetchFailed = true;
+                Current.CFunctions.Add($"fixup_exception({Symbolize(regs.Ip)} -> {Symbolize(fixup.To)})");
+                regs.Ip = fixup.To;
+                return regs;
             }
             if (vector == Vector.DB && Model.Generation != EntryGeneration.Modern && (Cpu.Dr6 & SyscallTools.Core.Cpu.Cpu.Dr6Bs) != 0)
             {
@@ -405,7 +432,8 @@ public sealed partial class LinuxMachine
                 // SYSENTER lands here; so does a POPF of a user TF on the 32-bit SYSEXIT path, which then loses it.)
                 regs.Flags &= ~RFlags.TF;
                 Task.Flags |= ThreadFlags.SingleStep;
-                return;
+                Cpu.Dr6 = 0;                                   // the handler reads and clears DR6
+                return regs;
             }
             string entry = KernelBits == 64 ? "entry_SYSENTER_compat" : "entry_SYSENTER_32";
             if (vector == Vector.DB && Stubs.Symbols.TryGetValue(entry, out var start)
@@ -418,58 +446,80 @@ public sealed partial class LinuxMachine
                     regs.Flags &= ~RFlags.TF;
                     Task.Flags |= ThreadFlags.SingleStep;
                 }
-                return;
+                Cpu.Dr6 = 0;                                   // the handler reads and clears DR6 either way
+                return regs;
             }
-            if (Stubs.Symbols.TryGetValue("native_irq_return_iret", out var iret) && regs.Ip == iret
-                || Stubs.Symbols.TryGetValue("irq_return", out var iret32) && regs.Ip == iret32)
+            if (Stubs.Symbols.TryGetValue("native_irq_return_iret", out var iret) && regs.Ip == iret)
             {
-                // fixup_bad_iret: the IRET to user mode faulted (a bad RIP, CS or SS from pt_regs). The fault is the
-                // user's: the IRET frame it was returning with becomes the frame of a fault from user mode at that IP
-                // (the GPRs are already the user's), and it gets SIGSEGV as if it had faulted itself. The kernel
-                // survives; the stub returns to user mode through this frame (a handler's, or the task dies).
-                Current.CFunctions.Add("fixup_bad_iret");
-                if (KernelBits == 32)
+                // do_double_fault(): "If IRET takes a non-IST fault on the espfix64 stack, then we end up promoting it
+                // to a doublefault" — the exception frame cannot be pushed on the read-only alias. The kernel turns it
+                // into the #GP(0) the user would have got; the real cause and error code are lost.
+                if (vector == Vector.DF && (regs.Sp >> 39) == (KernelLayout.EspfixBase >> 39))
                 {
-                    // A 32-bit kernel's frame of a kernel-mode fault has no sp/ss; its bad-IRET path is not modelled.
-                    if (SignalState.Actions[Signal.SIGSEGV].Handler > SignalAction.SigIgn)
-                    {
-                        Oops("a SIGSEGV handler after a bad IRET on a 32-bit kernel is not modelled");
-                        return;
-                    }
-                    ForceSignal(Signal.SIGSEGV);
-                    ExitToUserMode(regs);
-                    if (!Task.Exited) Oops("signal delivery after a bad IRET is not modelled yet");
-                    return;
+                    Current.CFunctions.Add("do_double_fault: espfix64 IRET fault -> #GP(0)");
+                    return FixupBadIret(regs, 0, Vector.GP);
                 }
-                // The IRET frame (RIP CS RFLAGS RSP SS) is where the faulting IRETQ's RSP pointed.
-                ulong frame = regs.Sp;
-                regs.Ip = Memory.ReadUInt64(frame);
-                regs.Cs = Memory.ReadUInt64(frame + 8);
-                regs.Flags = Memory.ReadUInt64(frame + 16);
-                regs.Sp = Memory.ReadUInt64(frame + 24);
-                regs.Ss = Memory.ReadUInt64(frame + 32);
-                // Now an exception from user mode: no syscall exit work on the way out.
-                Current.Entry = EntryKind.Exception;
-                _pendingTrap = (vector, Vector.HasErrorCode(vector) ? errorCode : 0, 0, regs.Ip);
-                ForceSignal(Signal.SIGSEGV);
-                ExitToUserMode(regs);
-                return;
+                return FixupBadIret(regs, errorCode, vector);
             }
             Oops($"{Vector.Mnemonic((byte)vector)} in kernel mode at {Symbolize(regs.Ip) ?? $"0x{regs.Ip:x}"} (error code 0x{errorCode:x})");
-            return;
+            return regs;
         }
+        UserTrap(regs, errorCode, vector);
+        return regs;
+    }
+
+    /// <summary>
+    /// do_trap / do_general_protection etc. for a fault in user mode: the signal traps.c sends (#NP and #SS are SIGBUS,
+    /// X86_TRAP_IRET SIGILL), with trapno and error code recorded for the frame, then the exit work that delivers it.
+    /// </summary>
+    private void UserTrap(PtRegs regs, ulong errorCode, int vector)
+    {
         int sig = vector switch
         {
             Vector.DE or Vector.MF => Signal.SIGFPE,
             Vector.DB or Vector.BP => Signal.SIGTRAP,
-            Vector.UD => Signal.SIGILL,
-            Vector.AC => Signal.SIGBUS,
+            Vector.UD or TrapIret => Signal.SIGILL,
+            Vector.AC or Vector.NP or Vector.SS => Signal.SIGBUS,
             _ => Signal.SIGSEGV,
         };
+        int? siCode = null;
+        ulong? addr = null;
+        if (vector == Vector.DB)
+        {
+            // exc_debug_user(): DR6 is read and cleared; send_sigtrap(regs, 0, get_si_code(dr6)) — TRAP_TRACE for a
+            // single step (DR6.BS), TRAP_BRKPT otherwise (ICEBP; no hardware breakpoints are modelled) — at the user IP.
+            siCode = (Cpu.Dr6 & SyscallTools.Core.Cpu.Cpu.Dr6Bs) != 0 ? TrapTrace : TrapBrkpt;
+            addr = regs.Ip;
+            Cpu.Dr6 = 0;
+            errorCode = 0;
+        }
+        else if (vector == Vector.UD) { siCode = IllIllopn; addr = regs.Ip; }   // do_error_trap(..., ILL_ILLOPN, at the instruction)
+        else if (vector == Vector.DE) { siCode = FpeIntdiv; addr = regs.Ip; }   // do_error_trap(..., FPE_INTDIV, ...)
+        else if (vector == Vector.AC) siCode = BusAdraln;                         // BUS_ADRALN, no address
         // Exceptions without a hardware error code report 0 (the stub's -1 is only orig_ax's "not a syscall").
-        _pendingTrap = (vector, Vector.HasErrorCode(vector) ? errorCode : 0, vector == Vector.PF ? Cpu.Cr2 : 0, regs.Ip);
+        if (!Vector.HasErrorCode(vector)) errorCode = 0;
+        _pendingTrap = (vector, errorCode, vector == Vector.PF ? Cpu.Cr2 : 0, siCode, addr);
         ForceSignal(sig);
         ExitToUserMode(regs);
+    }
+
+    /// <summary>
+    /// fixup_bad_iret (64-bit kernels): the IRET to user mode faulted on a RIP, CS or SS that pt_regs asked for. The
+    /// fault is the user's: a user-mode pt_regs is built at the top of the kernel stack from the IRET frame (still at
+    /// the faulting frame's sp) and the general registers of the exception frame, and the exception is handled as if
+    /// user mode had raised it — a handler for the signal sees the bad CS/SS/IP in its sigcontext.
+    /// </summary>
+    private PtRegs FixupBadIret(PtRegs regs, ulong errorCode, int vector)
+    {
+        Current.CFunctions.Add("fixup_bad_iret");
+        int hw = PtRegs.Layout64.First(f => f.Name == "ip").Offset;
+        var tmp = new byte[PtRegs.Size64];
+        Memory.ReadBytes(regs.Address, hw).CopyTo(tmp, 0);
+        Memory.ReadBytes(regs.Sp, PtRegs.Size64 - hw).CopyTo(tmp, hw);
+        Memory.WriteBytes(PtRegsAddress, tmp);
+        var user = RegsAt(PtRegsAddress);
+        UserTrap(user, errorCode, vector);
+        return user;
     }
 
     private void Oops(string what)

@@ -15,7 +15,7 @@ public sealed partial class LinuxMachine
                                    | RFlags.OF | RFlags.AC | RFlags.RF;
 
     /// <summary>The trap that raised the signal now being generated (trapno, error code, CR2), if any.</summary>
-    private (int Trapno, ulong Err, ulong Cr2, ulong Ip)? _pendingTrap;
+    private (int Trapno, ulong Err, ulong Cr2, int? SiCode, ulong? Addr)? _pendingTrap;
 
     /// <summary>Where the last handler frame was built, for tests and traces.</summary>
     public ulong LastSignalFrame { get; private set; }
@@ -47,7 +47,7 @@ public sealed partial class LinuxMachine
             // signal_setup_done(failed): force_sigsegv.
             Current.Signal = Signal.SIGSEGV;
             Task.Kill(Signal.SIGSEGV);
-            Current.KilledWith = RegisterSnapshot.FromPtRegs(regs);
+            Current.KilledWith = RegisterSnapshot.FromPtRegs(regs, Cpu);
             Cpu.RequestStop($"task killed by SIGSEGV: the frame for {Signal.Name(sig)} could not be written");
             return;
         }
@@ -57,6 +57,8 @@ public sealed partial class LinuxMachine
         SignalState.Blocked |= act.Mask | ((act.Flags & SignalAction.SaNodefer) != 0 ? 0 : SignalState.Bit(sig));
         SignalState.Blocked &= ~SignalState.Unblockable;
         if ((act.Flags & SignalAction.SaResethand) != 0) SignalState.Actions[sig] = SignalAction.Default;
+        // signal_delivered() (6.x): a stack armed with SS_AUTODISARM is disarmed while the handler runs on it.
+        if (Model.SsAutodisarm && (SignalState.AltStack.Flags & AltStack.SsAutodisarm) != 0) SignalState.AltStack = AltStack.None;
         RecalcSigPending();
         _pendingTrap = null;
     }
@@ -70,52 +72,62 @@ public sealed partial class LinuxMachine
     private byte[] SigInfo(int sig)
     {
         var info = new byte[128];
-        // The union after si_code is 8-byte aligned in the 64-bit siginfo_t: it starts at 16 there, at 12 for i386.
-        int union = Task.Bitness == 32 ? 12 : 16;
+        int fields = SiFields(Task.Bitness);
         void Addr(ulong a)
         {
-            if (Task.Bitness == 32) BitConverter.TryWriteBytes(info.AsSpan(union), (uint)a);
-            else BitConverter.TryWriteBytes(info.AsSpan(union), a);
+            if (Task.Bitness == 32) BitConverter.TryWriteBytes(info.AsSpan(fields + SiAddr), (uint)a);
+            else BitConverter.TryWriteBytes(info.AsSpan(fields + SiAddr), a);
         }
         BitConverter.TryWriteBytes(info.AsSpan(SiSigno), sig);
         if (_pendingTrap is { } t)
         {
-            // traps.c: do_error_trap() gives the si_code and address of each trap; force_sig() (#GP, #BP, #OF) SI_KERNEL.
-            int code = SiKernel;
+            // force_sig() without details (do_trap for #GP, #UD, int3...): SI_KERNEL.
+            BitConverter.TryWriteBytes(info.AsSpan(SiCode), t.SiCode ?? SiKernel);
+            // do_iret_error (32-bit kernels): ILL_BADSTK, no address.
+            if (t.Trapno == TrapIret) BitConverter.TryWriteBytes(info.AsSpan(SiCode), IllBadstk);
             if (sig is Signal.SIGSEGV or Signal.SIGBUS && t.Trapno == Vector.PF)
             {
-                code = (t.Err & 1) != 0 ? 2 : 1;   // SEGV_ACCERR for a present page, else SEGV_MAPERR
+                // A present page refused the access (PF error code bit 0): SEGV_ACCERR; nothing mapped: SEGV_MAPERR.
+                BitConverter.TryWriteBytes(info.AsSpan(SiCode), (t.Err & 1) != 0 ? SegvAccerr : SegvMaperr);
                 Addr(t.Cr2);
             }
-            else if (t.Trapno == Vector.UD) { code = 2; Addr(t.Ip); }          // ILL_ILLOPN at the instruction
-            else if (t.Trapno == Vector.DE) { code = 1; Addr(t.Ip); }          // FPE_INTDIV
-            else if (t.Trapno == Vector.AC) code = 1;                          // BUS_ADRALN, no address
-            BitConverter.TryWriteBytes(info.AsSpan(SiCode), code);
+            if (t.Addr is ulong at) Addr(at);
         }
         else
         {
             BitConverter.TryWriteBytes(info.AsSpan(SiCode), SiUser);
-            BitConverter.TryWriteBytes(info.AsSpan(union), Task.Pid);
-            BitConverter.TryWriteBytes(info.AsSpan(union + 4), Task.Uid);
+            BitConverter.TryWriteBytes(info.AsSpan(fields + SiPid), Task.Pid);
+            BitConverter.TryWriteBytes(info.AsSpan(fields + SiUid), Task.Uid);
         }
         return info;
     }
 
+    /// <summary>
+    /// ia32_setup_frame / ia32_setup_rt_frame (64-bit kernel) and __setup_frame / __setup_rt_frame (32-bit kernel).
+    /// The data segments saved are the user's: pt_regs slots on a 32-bit kernel, the live registers on a 64-bit one
+    /// (its entries never touch DS/ES/FS/GS); the handler then runs with DS = ES = __USER_DS.
+    /// </summary>
     private bool SetupFrame32(int sig, SignalAction act, PtRegs regs)
     {
         bool rt = (act.Flags & SignalAction.SaSiginfo) != 0;
         int size = rt ? RtFrame32.Size : Frame32.Size;
-        ulong sp = (uint)regs.Sp;
+        ulong regsSp = (uint)regs.Sp;
+        bool onSigStack = OnSigStack(regsSp);
+        ulong sp = SigFrameStack(act, regsSp, regsSp);
+        // The i386 ABI: on function entry ((sp + 4) & 15) == 0.
         ulong frame = (((sp - (ulong)size) + 4) & ~15UL) - 4;
+        // "If we are on the alternate signal stack and would overflow it, don't": an always-bogus frame, SIGSEGV.
+        if (onSigStack && !OnSigStack(frame)) return false;
         var f = new byte[size];
         int sc = rt ? RtFrame32.UcMcontext : Frame32.Sc;
         void P32(int at, ulong v) => BitConverter.TryWriteBytes(f.AsSpan(at), (uint)v);
+        var (gs, fs, es, ds) = UserDataSegments(regs);
+        P32(sc + Sc32.Gs, gs); P32(sc + Sc32.Fs, fs); P32(sc + Sc32.Es, es); P32(sc + Sc32.Ds, ds);
         P32(sc + Sc32.Di, regs.Di); P32(sc + Sc32.Si, regs.Si); P32(sc + Sc32.Bp, regs.Bp); P32(sc + Sc32.Sp, regs.Sp);
         P32(sc + Sc32.Bx, regs.Bx); P32(sc + Sc32.Dx, regs.Dx); P32(sc + Sc32.Cx, regs.Cx); P32(sc + Sc32.Ax, regs.Ax);
         P32(sc + Sc32.Ip, regs.Ip); P32(sc + Sc32.Cs, regs.Cs); P32(sc + Sc32.Flags, regs.Flags);
         P32(sc + Sc32.SpAtSignal, regs.Sp); P32(sc + Sc32.Ss, regs.Ss);
-        ushort userDs = KernelBits == 64 ? Selectors.X64.UserDs : Selectors.X86.UserDs;
-        P32(sc + Sc32.Ds, regs.Has("ds") ? regs["ds"] : userDs); P32(sc + Sc32.Es, regs.Has("es") ? regs["es"] : userDs);
+        ushort userDs = KernelBits == 64 ? Selectors.X64.User32Ds : Selectors.X86.UserDs;
         if (_pendingTrap is { } t) { P32(sc + Sc32.Trapno, (ulong)t.Trapno); P32(sc + Sc32.Err, t.Err); P32(sc + Sc32.Cr2, t.Cr2); }
         P32(sc + Sc32.Oldmask, SignalState.Blocked);
         ulong restorer = (act.Flags & SignalAction.SaRestorer) != 0 ? act.Restorer
@@ -128,6 +140,7 @@ public sealed partial class LinuxMachine
             P32(RtFrame32.Pinfo, frame + RtFrame32.Info);
             P32(RtFrame32.Puc, frame + RtFrame32.Uc);
             SigInfo(sig).CopyTo(f, RtFrame32.Info);
+            Syscalls.Handlers.SignalStack.Encode(FrameUcStack(regsSp), 32).CopyTo(f, RtFrame32.UcStack);
             BitConverter.TryWriteBytes(f.AsSpan(RtFrame32.UcSigmask), SignalState.Blocked);
             byte[] code = [0xB8, .. BitConverter.GetBytes(Syscalls.Handlers.SignalsReturn.NrRtSigreturn32), 0xCD, 0x80, 0x00];
             code.CopyTo(f, RtFrame32.Retcode);
@@ -145,17 +158,42 @@ public sealed partial class LinuxMachine
         regs.Ax = (ulong)sig;
         regs.Dx = rt ? frame + RtFrame32.Info : 0;
         regs.Cx = rt ? frame + RtFrame32.Uc : 0;
+        if (KernelBits == 64)
+        {
+            // loadsegment(ds, __USER32_DS); loadsegment(es, __USER32_DS): straight into the live registers.
+            Cpu.LoadDataSegmentOrNull(SegReg.DS, userDs);
+            Cpu.LoadDataSegmentOrNull(SegReg.ES, userDs);
+        }
+        else
+        {
+            regs["ds"] = userDs;
+            regs["es"] = userDs;
+        }
         regs.Cs = KernelBits == 64 ? Selectors.X64.User32Cs : Selectors.X86.UserCs;
         regs.Ss = userDs;
         return true;
     }
 
+    /// <summary>The user's GS, FS, ES and DS selectors as a signal frame saves them (savesegment / pt_regs).</summary>
+    private (ulong Gs, ulong Fs, ulong Es, ulong Ds) UserDataSegments(PtRegs regs) => KernelBits == 32
+        ? (regs["gs"] & 0xFFFF, regs["fs"] & 0xFFFF, regs["es"] & 0xFFFF, regs["ds"] & 0xFFFF)
+        : (Cpu.GetSegment(SegReg.GS).Selector, Cpu.GetSegment(SegReg.FS).Selector,
+           Cpu.GetSegment(SegReg.ES).Selector, Cpu.GetSegment(SegReg.DS).Selector);
+
+    /// <summary>
+    /// __setup_rt_frame (64-bit): below the 128-byte red zone, or on the alternate stack. What it does with SS depends
+    /// on the version (<see cref="Models.KernelModel.SigcontextSs"/>): 4.6+ saves it, flags the frame and keeps a valid
+    /// old SS for the handler; before, the sigcontext slot was __pad0 (never written) and SS was left as it was.
+    /// </summary>
     private bool SetupFrame64(int sig, SignalAction act, PtRegs regs)
     {
         // x86-64 has no vDSO restorer: a handler without SA_RESTORER cannot return, and the kernel refuses it.
         if ((act.Flags & SignalAction.SaRestorer) == 0) return false;
-        ulong sp = regs.Sp - 128;                               // the red zone
+        ulong regsSp = regs.Sp;
+        bool onSigStack = OnSigStack(regsSp);
+        ulong sp = SigFrameStack(act, regsSp, regsSp - 128);    // the red zone
         ulong frame = ((sp - RtFrame64.Size) & ~15UL) - 8;
+        if (onSigStack && !OnSigStack(frame)) return false;
         var f = new byte[RtFrame64.Size];
         void P64(int at, ulong v) => BitConverter.TryWriteBytes(f.AsSpan(at), v);
         void P16(int at, ulong v) => BitConverter.TryWriteBytes(f.AsSpan(at), (ushort)v);
@@ -164,10 +202,25 @@ public sealed partial class LinuxMachine
         P64(sc + Sc64.R12, regs["r12"]); P64(sc + Sc64.R13, regs["r13"]); P64(sc + Sc64.R14, regs["r14"]); P64(sc + Sc64.R15, regs["r15"]);
         P64(sc + Sc64.Di, regs.Di); P64(sc + Sc64.Si, regs.Si); P64(sc + Sc64.Bp, regs.Bp); P64(sc + Sc64.Bx, regs.Bx);
         P64(sc + Sc64.Dx, regs.Dx); P64(sc + Sc64.Ax, regs.Ax); P64(sc + Sc64.Cx, regs.Cx); P64(sc + Sc64.Sp, regs.Sp);
-        P64(sc + Sc64.Ip, regs.Ip); P64(sc + Sc64.Flags, regs.Flags); P16(sc + Sc64.Cs, regs.Cs); P16(sc + Sc64.Ss, regs.Ss);
+        P64(sc + Sc64.Ip, regs.Ip); P64(sc + Sc64.Flags, regs.Flags); P16(sc + Sc64.Cs, regs.Cs);
+        // sc->gs and sc->fs are written as 0 in every version.
+        P16(sc + Sc64.Gs, 0); P16(sc + Sc64.Fs, 0);
+        bool user64 = regs.Cs == Selectors.X64.UserCs;        // user_64bit_mode(regs)
+        if (Model.SigcontextSs)
+        {
+            P16(sc + Sc64.Ss, regs.Ss);
+            P64(RtFrame64.UcFlags, UcSigcontextSs | (user64 ? UcStrictRestoreSs : 0));
+        }
+        else
+        {
+            // __pad0 is not written: whatever the stack held there stays. uc_flags is 0 (UC_FP_XSTATE aside).
+            Span<byte> pad = stackalloc byte[2];
+            if (UserMemory.TryRead(frame + (ulong)(sc + Sc64.Ss), pad)) pad.CopyTo(f.AsSpan(sc + Sc64.Ss));
+            P64(RtFrame64.UcFlags, 0);
+        }
         if (_pendingTrap is { } t) { P64(sc + Sc64.Trapno, (ulong)t.Trapno); P64(sc + Sc64.Err, t.Err); P64(sc + Sc64.Cr2, t.Cr2); }
         P64(sc + Sc64.Oldmask, SignalState.Blocked);
-        P64(RtFrame64.UcFlags, UcSigcontextSs | (regs.Cs == Selectors.X64.UserCs ? UcStrictRestoreSs : 0));
+        Syscalls.Handlers.SignalStack.Encode(FrameUcStack(regsSp), 64).CopyTo(f, RtFrame64.UcStack);
         P64(RtFrame64.UcSigmask, SignalState.Blocked);
         SigInfo(sig).CopyTo(f, RtFrame64.Info);
         P64(RtFrame64.Pretcode, act.Restorer);
@@ -179,61 +232,24 @@ public sealed partial class LinuxMachine
         regs.Si = frame + RtFrame64.Info;
         regs.Dx = frame + RtFrame64.Uc;
         regs.Ax = 0;
+        // "Set up the CS and SS registers to run signal handlers in 64-bit mode, even if the handler happens to be
+        // interrupting 32-bit or 16-bit code." 4.6+: "if the old SS was valid, we keep it. Otherwise we replace it."
         regs.Cs = Selectors.X64.UserCs;
-        regs.Ss = Selectors.X64.UserDs;
+        if (Model.SigcontextSs && regs.Ss != Selectors.X64.UserDs) ForceValidSs(regs);
         return true;
     }
 
-    /// <summary>sigreturn (i386) and rt_sigreturn: restore the interrupted registers and mask from the frame.</summary>
-    internal long SigReturn(bool rt, PtRegs regs)
+    /// <summary>
+    /// force_valid_ss(): if IRET would refuse regs->ss for 64-bit user code, use __USER_DS. Valid means what LAR
+    /// reports as a present DPL-3 read/write data segment (expand-up or expand-down); LAR failing counts as invalid.
+    /// </summary>
+    private void ForceValidSs(PtRegs regs)
     {
-        if (Task.Bitness == 64)
-        {
-            ulong frame = regs.Sp - 8;                          // the handler's ret popped pretcode
-            var f = new byte[RtFrame64.Size];
-            if (!UserMemory.TryRead(frame, f)) return BadFrame(regs);
-            int sc = RtFrame64.UcMcontext;
-            ulong G(int at) => BitConverter.ToUInt64(f, at);
-            regs.R8 = G(sc + Sc64.R8); regs.R9 = G(sc + Sc64.R9); regs.R10 = G(sc + Sc64.R10); regs.R11 = G(sc + Sc64.R11);
-            regs["r12"] = G(sc + Sc64.R12); regs["r13"] = G(sc + Sc64.R13); regs["r14"] = G(sc + Sc64.R14); regs["r15"] = G(sc + Sc64.R15);
-            regs.Di = G(sc + Sc64.Di); regs.Si = G(sc + Sc64.Si); regs.Bp = G(sc + Sc64.Bp); regs.Bx = G(sc + Sc64.Bx);
-            regs.Dx = G(sc + Sc64.Dx); regs.Ax = G(sc + Sc64.Ax); regs.Cx = G(sc + Sc64.Cx); regs.Sp = G(sc + Sc64.Sp);
-            regs.Ip = G(sc + Sc64.Ip);
-            regs.Flags = (regs.Flags & ~FixEflags) | (G(sc + Sc64.Flags) & FixEflags);
-            regs.Cs = (ulong)(BitConverter.ToUInt16(f, sc + Sc64.Cs) | 3);
-            regs.Ss = (ulong)(BitConverter.ToUInt16(f, sc + Sc64.Ss) | 3);
-            SignalState.Blocked = BitConverter.ToUInt64(f, RtFrame64.UcSigmask) & ~SignalState.Unblockable;
-        }
-        else
-        {
-            ulong frame = (uint)regs.Sp - (rt ? 4UL : 8UL);
-            int size = rt ? RtFrame32.Size : Frame32.Size;
-            var f = new byte[size];
-            if (!UserMemory.TryRead(frame, f)) return BadFrame(regs);
-            int sc = rt ? RtFrame32.UcMcontext : Frame32.Sc;
-            ulong G(int at) => BitConverter.ToUInt32(f, at);
-            regs.Di = G(sc + Sc32.Di); regs.Si = G(sc + Sc32.Si); regs.Bp = G(sc + Sc32.Bp); regs.Sp = G(sc + Sc32.Sp);
-            regs.Bx = G(sc + Sc32.Bx); regs.Dx = G(sc + Sc32.Dx); regs.Cx = G(sc + Sc32.Cx); regs.Ax = G(sc + Sc32.Ax);
-            regs.Ip = G(sc + Sc32.Ip);
-            regs.Flags = (regs.Flags & ~FixEflags) | (G(sc + Sc32.Flags) & FixEflags);
-            regs.Cs = (G(sc + Sc32.Cs) & 0xFFFF) | 3;
-            regs.Ss = (G(sc + Sc32.Ss) & 0xFFFF) | 3;
-            ulong mask = rt ? BitConverter.ToUInt64(f, RtFrame32.UcSigmask) : G(sc + Sc32.Oldmask) | (G(Frame32.Extramask) << 32);
-            SignalState.Blocked = mask & ~SignalState.Unblockable;
-        }
-        RecalcSigPending();
-        ForceIret();
-        regs.OrigAx = unchecked((ulong)-1L);                    // never restart the interrupted call again
-        RestartBlock = null;                                    // restart_block.fn = do_no_restart_syscall
-        // "return regs->ax": on a 64-bit kernel that is the restored register, zero-extended from the 32-bit sigcontext
-        // for a compat task (a 64-bit tracer sees 0x00000000fffffffc, not -4); a 32-bit kernel's ax is 32 bits anyway.
-        return KernelBits == 64 ? (long)regs.Ax : (int)regs.Ax;
-    }
-
-    private long BadFrame(PtRegs regs)
-    {
-        // signal_fault(): the frame could not be read; the task gets SIGSEGV.
-        ForceSignal(Signal.SIGSEGV);
-        return SignedAx(regs);
+        const uint ArTypeMask = 7u << 9, ArTypeRwData = 1u << 9, ArTypeRwDataExpdown = 3u << 9;
+        const uint ArDplMask = 3u << 13, ArDpl3 = 3u << 13, ArS = 1u << 12, ArP = 1u << 15;
+        uint ar = Cpu.LoadAccessRights((ushort)regs.Ss, out uint a) ? a : 0;
+        ar &= ArDplMask | ArS | ArP | ArTypeMask;
+        if (ar != (ArDpl3 | ArS | ArP | ArTypeRwData) && ar != (ArDpl3 | ArS | ArP | ArTypeRwDataExpdown))
+            regs.Ss = Selectors.X64.UserDs;
     }
 }

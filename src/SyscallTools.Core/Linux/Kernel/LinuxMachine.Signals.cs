@@ -69,7 +69,7 @@ public sealed partial class LinuxMachine
             {
                 // The default action of every other signal the model knows is to terminate.
                 Task.Kill(sig);
-                Current.KilledWith = RegisterSnapshot.FromPtRegs(regs);
+                Current.KilledWith = RegisterSnapshot.FromPtRegs(regs, Cpu);
                 Cpu.RequestStop($"task killed by {Signal.Name(sig)}");
                 return;
             }

@@ -42,8 +42,21 @@ public static class SignalFrames
             UcSigmask = UcMcontext + Sc64.Size, Info = UcSigmask + 8, Size = Info + 128;
     }
 
-    // siginfo_t: si_signo, si_errno, si_code, then the union.
-    public const int SiSigno = 0, SiErrno = 4, SiCode = 8, SiPid = 12, SiUid = 16, SiAddr = 12;
+    // siginfo_t: si_signo, si_errno, si_code, then the union — at 12 on i386, at 16 on x86-64, where
+    // __ARCH_SI_PREAMBLE_SIZE is 4 * sizeof(int) so that the union's pointers are 8-byte aligned.
+    public const int SiSigno = 0, SiErrno = 4, SiCode = 8;
+    /// <summary>Where siginfo's union (_sifields) starts for a task of this bitness.</summary>
+    public static int SiFields(int bitness) => bitness == 64 ? 16 : 12;
+    /// <summary>Offsets inside the union: _kill {si_pid, si_uid}, _sigfault {si_addr}.</summary>
+    public const int SiPid = 0, SiUid = 4, SiAddr = 0;
     public const int SiUser = 0, SiKernel = 0x80, SiTkill = -6;
+    /// <summary>SEGV_MAPERR, SEGV_ACCERR; TRAP_BRKPT, TRAP_TRACE (include/uapi/asm-generic/siginfo.h).</summary>
+    public const int SegvMaperr = 1, SegvAccerr = 2, TrapBrkpt = 1, TrapTrace = 2;
     public const ulong UcSigcontextSs = 2, UcStrictRestoreSs = 4;
+    /// <summary>X86_TRAP_IRET: the software trap number a 32-bit kernel reports for a faulting IRET (do_iret_error).</summary>
+    public const int TrapIret = 32;
+    /// <summary>ILL_BADSTK: "internal stack error", do_iret_error's si_code.</summary>
+    public const int IllBadstk = 8;
+    /// <summary>ILL_ILLOPN (#UD), FPE_INTDIV (#DE), BUS_ADRALN (#AC): do_error_trap's si_codes (siginfo.h).</summary>
+    public const int IllIllopn = 2, FpeIntdiv = 1, BusAdraln = 1;
 }

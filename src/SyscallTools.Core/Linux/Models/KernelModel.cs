@@ -43,6 +43,18 @@ public abstract class KernelModel
     public abstract string Release { get; }
     public abstract EntryGeneration Generation { get; }
 
+    /// <summary>
+    /// v4.6+ ("x86/signal/64: Re-add support for SS in the 64-bit signal context"): the 64-bit sigcontext saves SS in
+    /// what was __pad0, the frame carries UC_SIGCONTEXT_SS and UC_STRICT_RESTORE_SS, delivery keeps a valid old SS
+    /// (force_valid_ss) and a non-strict sigreturn to 64-bit code repairs an unusable one. Before, delivery set only
+    /// CS and sigreturn restored only CS ("the bare minimum needed to allow mixed 32/64-bit code"), so SS stayed the
+    /// __USER_DS that the rt_sigreturn entry pushed. Of the modelled versions only the 6.x generation is past 4.6.
+    /// </summary>
+    public virtual bool SigcontextSs => Generation == EntryGeneration.Modern;
+
+    /// <summary>v4.7+: sigaltstack() accepts SS_AUTODISARM (the alternate stack is disarmed while a handler runs on it).</summary>
+    public virtual bool SsAutodisarm => Generation == EntryGeneration.Modern;
+
     /// <summary>Exit policy after a native 64-bit SYSCALL: SYSRETQ or IRET.</summary>
     public abstract ExitDecision Syscall64Exit(ExitInputs x);
 

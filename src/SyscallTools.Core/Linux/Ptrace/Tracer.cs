@@ -4,6 +4,21 @@ namespace SyscallTools.Core.Linux.Ptrace;
 public sealed record PtraceStopRecord(PtraceStopKind Kind, long SyscallNumber, IReadOnlyList<(string Name, ulong Value)> Before,
     IReadOnlyList<(string Register, ulong Old, ulong New)> Writes);
 
+/// <summary>The ptrace requests that resume a stopped tracee (include/uapi/linux/ptrace.h, arch/x86 PTRACE_SYSEMU*).</summary>
+public enum PtraceRequest
+{
+    /// <summary>PTRACE_CONT: no syscall stops, no stepping.</summary>
+    Cont,
+    /// <summary>PTRACE_SYSCALL: stop at every syscall entry and exit.</summary>
+    Syscall,
+    /// <summary>PTRACE_SINGLESTEP: a SIGTRAP after every user instruction, a syscall instruction included (reported at its exit).</summary>
+    Singlestep,
+    /// <summary>PTRACE_SYSEMU: stop at every syscall entry and skip the call; no exit stop.</summary>
+    Sysemu,
+    /// <summary>PTRACE_SYSEMU_SINGLESTEP: single-step, with a syscall instruction reported by its SYSEMU entry stop instead.</summary>
+    SysemuSinglestep,
+}
+
 /// <summary>
 /// A ptrace tracer of the task (PTRACE_SYSCALL): while attached, TIF_SYSCALL_TRACE is set, so every system call
 /// stops at entry (after pt_regs is built, before dispatch — orig_ax is re-read afterwards) and at exit.
@@ -47,6 +62,19 @@ public sealed class Tracer
         {
             if (value) _machine.Task.Flags |= ThreadFlags.SyscallEmu; else _machine.Task.Flags &= ~ThreadFlags.SyscallEmu;
         }
+    }
+
+    /// <summary>
+    /// ptrace_resume(): what the request leaves armed — TIF_SYSCALL_TRACE only for PTRACE_SYSCALL, TIF_SYSCALL_EMU for
+    /// both SYSEMU requests, single-stepping for both SINGLESTEP requests. Call it from a stop (or before a run).
+    /// </summary>
+    public void Resume(PtraceRequest request)
+    {
+        var f = _machine.Task.Flags;
+        f = request == PtraceRequest.Syscall ? f | ThreadFlags.SyscallTrace : f & ~ThreadFlags.SyscallTrace;
+        f = request is PtraceRequest.Sysemu or PtraceRequest.SysemuSinglestep ? f | ThreadFlags.SyscallEmu : f & ~ThreadFlags.SyscallEmu;
+        _machine.Task.Flags = f;
+        SingleStep = request is PtraceRequest.Singlestep or PtraceRequest.SysemuSinglestep;
     }
 
     /// <summary>Every stop since the tracer was made, oldest first (bounded).</summary>

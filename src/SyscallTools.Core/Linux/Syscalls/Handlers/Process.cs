@@ -61,31 +61,46 @@ internal static class Process
         }
     }
 
-    /// <summary>set_thread_area(2): a TLS descriptor for 32-bit tasks; the entry number is written back when -1 was asked.</summary>
+    /// <summary>
+    /// set_thread_area(2) (arch/x86/kernel/tls.c): one of the three GDT TLS descriptors; -1 asks for the first empty one,
+    /// whose number is written back. tls_desc_okay() (since 3.19, so every modelled version) refuses 16-bit segments
+    /// ("espfix is required for 16-bit data segments, but espfix only works for LDT segments"), code ("Only allow data
+    /// segments in the TLS array") and not-present ones; LDT_empty() or an all-zero user_desc clears the slot.
+    /// </summary>
     public static long SetThreadArea(SyscallContext c)
     {
         Span<byte> desc = stackalloc byte[16];
         if (!c.ReadUser(c.Arg(0), desc)) return -Errno.EFAULT;
         int entry = BitConverter.ToInt32(desc[..4]);
-        int first = c.Machine.KernelBits == 64 ? 12 : 6;
-        if (entry == -1)
-        {
-            // The first free TLS slot.
-            entry = first;
-            while (entry < first + 3 && c.Machine.TlsBase[entry - first] != 0) entry++;
-            if (entry == first + 3) return -Errno.ESRCH;
-        }
-        if (entry < first || entry > first + 2) return -Errno.EINVAL;
         uint baseAddr = BitConverter.ToUInt32(desc[4..8]), limit = BitConverter.ToUInt32(desc[8..12]);
         uint flags = BitConverter.ToUInt32(desc[12..16]);
         bool seg32 = (flags & 1) != 0, readExecOnly = (flags & 8) != 0, pages = (flags & 16) != 0, notPresent = (flags & 32) != 0;
+        bool useable = (flags & 64) != 0;
         int contents = (int)((flags >> 1) & 3);
-        if (contents == 3) return -Errno.EINVAL;                     // code segments are refused (MODIFY_LDT_CONTENTS_CODE)
-        c.Machine.TlsBase[entry - first] = baseAddr;
-        // fill_ldt(): a data segment, DPL 3, writable unless read_exec_only, expand-down for contents == 1.
-        byte type = (byte)((contents << 2) | (readExecOnly ? 0 : 2) | 1);
-        ulong d = Cpu.Cpu.MakeDescriptor(baseAddr, limit & 0xFFFFF, type, s: true, 3, present: !notPresent, l: false, d: seg32, g: pages);
-        c.Machine.Memory.WriteUInt64(c.Machine.Cpu.Gdtr.Base + (ulong)(8 * entry), d);
-        return c.WriteUserUInt32(c.Arg(0), (uint)entry) ? 0 : -Errno.EFAULT;
+        bool empty = baseAddr == 0 && contents == 0 && readExecOnly && !seg32 && !pages && notPresent && !useable;
+        bool zero = baseAddr == 0 && limit == 0 && flags == 0;
+        if (!empty && !zero && (!seg32 || contents > 1 || notPresent)) return -Errno.EINVAL;
+        int first = c.Machine.KernelBits == 64 ? 12 : 6;
+        ulong gdt = c.Machine.Cpu.Gdtr.Base;
+        if (entry == -1)
+        {
+            // get_free_idx(): the first TLS slot whose descriptor is empty.
+            entry = first;
+            while (entry < first + 3 && c.Machine.Memory.ReadUInt64(gdt + (ulong)(8 * entry)) != 0) entry++;
+            if (entry == first + 3) return -Errno.ESRCH;
+            if (!c.WriteUserUInt32(c.Arg(0), (uint)entry)) return -Errno.EFAULT;
+        }
+        if (entry < first || entry > first + 2) return -Errno.EINVAL;
+        ulong d = 0;
+        if (!empty && !zero)
+        {
+            // fill_ldt(): a data segment, DPL 3, writable unless read_exec_only, expand-down for contents == 1, accessed.
+            byte type = (byte)((contents << 2) | (readExecOnly ? 0 : 2) | 1);
+            d = Cpu.Cpu.MakeDescriptor(baseAddr, limit & 0xFFFFF, type, s: true, 3, present: true, l: false, d: true, g: pages);
+            if (useable) d |= 1UL << 52;
+        }
+        c.Machine.TlsBase[entry - first] = d == 0 ? 0 : baseAddr;
+        c.Machine.Memory.WriteUInt64(gdt + (ulong)(8 * entry), d);
+        return 0;
     }
 }

@@ -34,6 +34,38 @@ internal static class Signals
         return 0;
     }
 
+    /// <summary>
+    /// sigaction(sig, act, oact) (i386 nr 67; compat_sys_sigaction on a 64-bit kernel): struct old_sigaction is
+    /// {sa_handler, sa_mask (old_sigset_t, 32 bits), sa_flags, sa_restorer}, four 32-bit words — a different order
+    /// from rt_sigaction's. The new mask is the old one widened (siginitset).
+    /// </summary>
+    public static long Sigaction(SyscallContext c)
+    {
+        int sig = c.ArgInt(0);
+        var state = c.Machine.SignalState;
+        if (sig < 1 || sig > NSig || (c.Arg(1) != 0 && sig is SigKill or SigStop)) return -Errno.EINVAL;
+        SignalAction? next = null;
+        if (c.Arg(1) != 0)
+        {
+            var buf = new byte[16];
+            if (!c.ReadUser(c.Arg(1), buf)) return -Errno.EFAULT;
+            next = new SignalAction(BitConverter.ToUInt32(buf, 0), BitConverter.ToUInt32(buf, 8), BitConverter.ToUInt32(buf, 12),
+                BitConverter.ToUInt32(buf, 4) & ~SignalState.Unblockable);
+        }
+        var old = state.Actions[sig];
+        if (next is not null) state.Actions[sig] = next;
+        if (c.Arg(2) != 0)
+        {
+            var buf = new byte[16];
+            Put(buf, 0, old.Handler, 4);
+            Put(buf, 4, (uint)old.Mask, 4);
+            Put(buf, 8, old.Flags, 4);
+            Put(buf, 12, old.Restorer, 4);
+            if (!c.WriteUser(c.Arg(2), buf)) return -Errno.EFAULT;
+        }
+        return 0;
+    }
+
     private const int SigBlock = 0, SigUnblock = 1, SigSetmask = 2;
 
     public static long RtSigprocmask(SyscallContext c)
