@@ -151,6 +151,9 @@ public static class Program
             var c = HostSyscallTiming.Measure(method, bits, calls);
             Row(w, "ns_per_call", "host", c.NsPerCall, c.SkipReason);
             double? qemu = QemuUser.Seconds(i => BenchProbes.GetpidLoop(method, bits, i), bits, calls, out string? qwhy);
+            // QEMU's i386 user mode gives the program no vDSO (no AT_SYSINFO): the call through it faults.
+            if (qemu is null && method == "vdso" && qwhy is not null && QemuUser.Missing(bits) is null)
+                qwhy = "QEMU user mode maps no vDSO for i386 programs (no AT_SYSINFO), so there is no fast entry to call: " + qwhy;
             Row(w, "ns_per_call", "qemu-user", qemu is double q ? q / calls * 1e9 : null, qwhy);
             if (method == "vdso") continue;   // Unicorn has no kernel and no vDSO: only the raw entries have a hook
             double? uc = Unicorn.Missing is null ? Best3(() => Unicorn.GetpidLoop(bits, calls)) : null;
