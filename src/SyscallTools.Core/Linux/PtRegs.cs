@@ -79,9 +79,42 @@ public sealed class PtRegs
     /// <summary>The structure's bytes as they are on the kernel stack (false when the stack is not mapped).</summary>
     internal bool TryCopyBytes(Span<byte> into) => _memory.TryReadBytes(Address, into[..(KernelBits == 64 ? Size64 : Size32)]);
 
-    private ulong Read(int off64, int off32) => KernelBits == 64 ? _memory.ReadUInt64(Address + (ulong)off64) : _memory.ReadUInt32(Address + (ulong)off32);
+    // The page holding the structure, looked up once per mapping generation: the C entry code reads and writes a dozen
+    // fields on every system call, and each lookup through the address space costs more than the access itself.
+    private Page? _page;
+    private long _pageGeneration = -1;
+
+    private Page? HomePage()
+    {
+        if (_pageGeneration == _memory.Generation) return _page;
+        int off = (int)(Address & Page.OffsetMask);
+        _page = off + (KernelBits == 64 ? Size64 : Size32) <= Page.Size ? _memory.Find(Address >> Page.Shift) : null;
+        _pageGeneration = _memory.Generation;
+        return _page;
+    }
+
+    private ulong Read(int off64, int off32)
+    {
+        if (HomePage() is { } p)
+        {
+            int at = (int)(Address & Page.OffsetMask);
+            return KernelBits == 64
+                ? System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(p.Data.AsSpan(at + off64))
+                : System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(p.Data.AsSpan(at + off32));
+        }
+        return KernelBits == 64 ? _memory.ReadUInt64(Address + (ulong)off64) : _memory.ReadUInt32(Address + (ulong)off32);
+    }
+
     private void Write(int off64, int off32, ulong v)
     {
+        if (HomePage() is { } p)
+        {
+            int at = (int)(Address & Page.OffsetMask);
+            if (KernelBits == 64) System.Buffers.Binary.BinaryPrimitives.WriteUInt64LittleEndian(p.Data.AsSpan(at + off64), v);
+            else System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(p.Data.AsSpan(at + off32), (uint)v);
+            _memory.NoteWrite(p);
+            return;
+        }
         if (KernelBits == 64) _memory.WriteUInt64(Address + (ulong)off64, v); else _memory.WriteUInt32(Address + (ulong)off32, (uint)v);
     }
 
