@@ -11,11 +11,9 @@
 #     On linux-4.2/4.4 the SYSRETQ fast path has no canonical check at all and relies on that limit: mapping the top
 #     page anyway makes the model oops on Intel, as those kernels would; only 6.18 is run there, as an extra.
 #
-# Where the model differs: a SIGSEGV handler after a faulting IRET is not modelled (fixup_bad_iret's user frame; the
-# model reports an oops "... not modelled" when one is installed), so these scenarios install none: the task is killed
-# by SIGSEGV, and the RIP the kernel was returning to is read from pt_regs at the exit (the IRET frame, which is what
-# fixup_bad_iret would copy into the signal frame). The killed-with registers after a bad IRET are the kernel's (#GP
-# frame), so they are not compared. Ordinary user faults (part 2 below 1<<47) do give the user RIP and CR2.
+# These scenarios install no SIGSEGV handler: the task is killed by SIGSEGV, and the RIP the kernel was returning to
+# is read from pt_regs at the exit (the IRET frame, which fixup_bad_iret copies into the user frame the signal is
+# delivered on). Ordinary user faults (part 2 below 1<<47) do give the user RIP and CR2.
 # linux-6.18-unsafe-sysret (not a real kernel: 6.18 without the ip < TASK_SIZE_MAX check) shows what the test guards
 # against.
 BeforeDiscovery {

@@ -209,6 +209,8 @@ internal sealed class Stubs32
         _a.mov(__dword_ptr[esp + Regs32.ORIG_EAX], -1);
         _a.mov(ecx, vector);
         Call("exc_handler");
+        // exc_handler returns the pt_regs to leave through: its own, or after a faulting IRET (iret_exc) the task's.
+        _a.mov(esp, eax);
         _a.jmp(_s.L("restore_all"));
     }
 }

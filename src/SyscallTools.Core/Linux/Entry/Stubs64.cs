@@ -468,8 +468,26 @@ internal sealed class Stubs64
         _a.test(__byte_ptr[rsp + (Regs64.CS - Regs64.ORIG_RAX)], 3);
         _a.jz(_s.L($"asm_exc_{vector}_kernel"));
         _a.swapgs();
+        PushAndClearRegs(axIsEnosys: false);
+        // sync_regs: a user-mode exception's pt_regs belong at the top of the task's stack, even when the CPU delivered
+        // it on an IST stack (#DB, NMI, #MC), so that signal delivery and the tracer see the task's own pt_regs.
+        _a.mov(rdi, rsp);
+        Call("sync_regs");
+        _a.mov(rsp, rax);
+        _a.jmp(_s.L($"asm_exc_{vector}_common"));
         _s.Here($"asm_exc_{vector}_kernel");
         PushAndClearRegs(axIsEnosys: false);
+        // .Lerror_bad_iret: the IRET to user mode faulted after its SWAPGS (a bad CS, SS or RIP from pt_regs). Swap GS
+        // back, let fixup_bad_iret build the user-mode frame the IRET was returning to at the top of the stack, and go
+        // on as if the user had taken the fault there.
+        _a.lea(rax, __[_s.L("native_irq_return_iret")]);
+        _a.cmp(__qword_ptr[rsp + Regs64.RIP], rax);
+        _a.jne(_s.L($"asm_exc_{vector}_common"));
+        _a.swapgs();
+        _a.mov(rdi, rsp);
+        Call("fixup_bad_iret");
+        _a.mov(rsp, rax);
+        _s.Here($"asm_exc_{vector}_common");
         _a.mov(rdi, rsp);
         _a.mov(rsi, __qword_ptr[rsp + Regs64.ORIG_RAX]);
         _a.mov(__qword_ptr[rsp + Regs64.ORIG_RAX], -1);

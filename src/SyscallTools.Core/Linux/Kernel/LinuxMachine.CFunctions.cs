@@ -97,7 +97,10 @@ public sealed partial class LinuxMachine
             var d = RecordExit(RegsAt(Arg(0)), slowPath: true);
             return d.Fast ? 1UL : 0UL;
         });
-        BindC("exc_handler", () => { ExceptionHandler(RegsAt(Arg(0)), Arg(1), (int)Arg(2)); return 0; });
+        // Returns the pt_regs to return through: the same frame, except after a 32-bit kernel's faulting IRET (iret_exc).
+        BindC("exc_handler", () => ExceptionHandler(RegsAt(Arg(0)), Arg(1), (int)Arg(2)).Address);
+        BindC("sync_regs", () => SyncRegs(Arg(0)));
+        BindC("fixup_bad_iret", () => FixupBadIret(Arg(0)));
         BindC("sys_ni_syscall", () => unchecked((ulong)-Errno.ENOSYS));
         foreach (var abi in KernelBits == 64 ? new[] { SyscallAbi.X86_64, SyscallAbi.I386 } : [SyscallAbi.I386])
         {
@@ -274,9 +277,10 @@ public sealed partial class LinuxMachine
     public Action<LinuxMachine, PtRegs>? ExitWork { get; set; }
 
     /// <summary>syscall_exit_to_user_mode / prepare_exit_to_usermode: exit work, then the loop over _TIF_* work.</summary>
-    private void ExitToUserMode(PtRegs regs)
+    private void ExitToUserMode(PtRegs regs, bool syscallExit = true)
     {
-        if ((Task.Flags & ThreadFlags.SyscallExitWork) != 0)
+        // syscall_exit_work runs only on the way out of a system call, never after an exception (irqentry_exit_to_user_mode).
+        if (syscallExit && (Task.Flags & ThreadFlags.SyscallExitWork) != 0)
         {
             // syscall_exit_work: no exit stop after PTRACE_SYSEMU skipped the call.
             if ((Task.Flags & ThreadFlags.SyscallTrace) != 0 && (Task.Flags & ThreadFlags.SyscallEmu) == 0
@@ -341,8 +345,29 @@ public sealed partial class LinuxMachine
         return t;
     }
 
+    /// <summary>sync_regs (traps.c): copies a user-mode exception's pt_regs from the stack it arrived on to the top of the task's stack.</summary>
+    private ulong SyncRegs(ulong from)
+    {
+        if (from != PtRegsAddress) Memory.WriteBytes(PtRegsAddress, Memory.ReadBytes(from, PtRegs.Size64));
+        return PtRegsAddress;
+    }
+
+    /// <summary>
+    /// fixup_bad_iret (traps.c): the IRET to user mode faulted. The new frame, at the top of the task's stack, is the
+    /// exception's general registers with the five-word IRET frame the instruction was popping (regs->sp points at it),
+    /// so the fault reads as the user's own, taken where the IRET was going.
+    /// </summary>
+    private ulong FixupBadIret(ulong from)
+    {
+        var frame = Memory.ReadBytes(from, PtRegs.Size64);
+        ulong iretFrame = new PtRegs(Memory, from, 64).Sp;
+        Memory.ReadBytes(iretFrame, 5 * 8).CopyTo(frame, 0x80);
+        Memory.WriteBytes(PtRegsAddress, frame);
+        return PtRegsAddress;
+    }
+
     /// <summary>traps.c / fault.c: user faults become signals; kernel faults are fixed up, ignored, or an oops.</summary>
-    private void ExceptionHandler(PtRegs regs, ulong errorCode, int vector)
+    private PtRegs ExceptionHandler(PtRegs regs, ulong errorCode, int vector)
     {
         Current.CFunctions[^1] = $"exc_handler({Vector.Mnemonic((byte)vector)})";
         if (!regs.UserMode)
@@ -351,7 +376,7 @@ public sealed partial class LinuxMachine
             {
                 Current.ArgFetchFailed = true;
                 regs.Ip = fixup;
-                return;
+                return regs;
             }
             string entry = KernelBits == 64 ? "entry_SYSENTER_compat" : "entry_SYSENTER_32";
             if (vector == Vector.DB && Stubs.Symbols.TryGetValue(entry, out var start)
@@ -364,26 +389,29 @@ public sealed partial class LinuxMachine
                     regs.Flags &= ~RFlags.TF;
                     Task.Flags |= ThreadFlags.SingleStep;
                 }
-                return;
+                return regs;
             }
-            if (Stubs.Symbols.TryGetValue("native_irq_return_iret", out var iret) && regs.Ip == iret
-                || Stubs.Symbols.TryGetValue("irq_return", out var iret32) && regs.Ip == iret32)
+            // (A 64-bit kernel's faulting IRET never gets here: its exception entry ran fixup_bad_iret first.)
+            if (KernelBits == 32 && Stubs.Symbols.TryGetValue("irq_return", out var iret32) && regs.Ip == iret32)
             {
-                // fixup_bad_iret: the IRET to user mode faulted (a bad RIP, CS or SS from pt_regs). The fault is the
-                // user's: it gets SIGSEGV as if it had faulted itself, and the kernel survives.
-                Current.CFunctions.Add("fixup_bad_iret");
-                if (SignalState.Actions[Signal.SIGSEGV].Handler > SignalAction.SigIgn)
-                {
-                    Oops("a SIGSEGV handler after a bad IRET needs the user frame fixup_bad_iret builds, which is not modelled");
-                    return;
-                }
-                ForceSignal(Signal.SIGSEGV);
-                ExitToUserMode(regs);
-                if (!Task.Exited) Oops("signal delivery after a bad IRET is not modelled yet");
-                return;
+                // The IRET to user mode faulted (a bad EIP, CS or SS from pt_regs). The exception table sends it to
+                // iret_exc, which pushes an error code and re-enters common_exception on the stack the IRET was
+                // popping: the new pt_regs is the task's own at the top of the stack, in user mode, and do_iret_error
+                // gives the task SIGILL with trapno X86_TRAP_IRET. The #GP frame below it is abandoned.
+                Current.CFunctions.Add("do_iret_error");
+                // common_exception's SAVE_ALL pushes the live registers (the user's, RESTORE_REGS had loaded them) under
+                // the IRET frame, where the #GP's own hardware frame had landed: take them from the #GP's pt_regs.
+                var user = PtRegs;
+                var live = Memory.ReadBytes(regs.Address, 0x2C);
+                Memory.WriteBytes(user.Address, live);
+                user.OrigAx = uint.MaxValue;
+                _pendingTrap = (X86TrapIret, 0, 0);
+                ForceSignal(Signal.SIGILL);
+                ExitToUserMode(user, syscallExit: false);
+                return user;
             }
             Oops($"{Vector.Mnemonic((byte)vector)} in kernel mode at {Symbolize(regs.Ip) ?? $"0x{regs.Ip:x}"} (error code 0x{errorCode:x})");
-            return;
+            return regs;
         }
         int sig = vector switch
         {
@@ -395,8 +423,12 @@ public sealed partial class LinuxMachine
         };
         _pendingTrap = (vector, errorCode, vector == Vector.PF ? Cpu.Cr2 : 0);
         ForceSignal(sig);
-        ExitToUserMode(regs);
+        ExitToUserMode(regs, syscallExit: false);
+        return regs;
     }
+
+    /// <summary>X86_TRAP_IRET: the software trap number 32-bit kernels report for a faulting IRET.</summary>
+    private const int X86TrapIret = 32;
 
     private void Oops(string what)
     {
