@@ -92,4 +92,42 @@ public class FuzzRegressionTests
         Assert.NotEmpty(addresses);
         Assert.All(addresses, a => Assert.Equal(m.PtRegsAddress, a));
     }
+
+    // syscall: munmap(0xffffffff81000000, huge) walked 2^52 page numbers (a hang); munmap/mprotect/MAP_FIXED could reach
+    // kernel text and stacks (a 32-bit kernel's above 0xc0000000), so the next entry oopsed.
+    [Theory]
+    [InlineData(64, 64, 11, 10, 9)]
+    [InlineData(64, 32, 91, 125, 192)]
+    [InlineData(32, 32, 91, 125, 192)]
+    public void MemoryCallsCannotReachPastTaskSize(int kernelBits, int taskBits, long munmap, long mprotect, long mmap)
+    {
+        var m = new LinuxMachine(new Linux618(), CpuProfile.IntelSkylake, kernelBits, taskBits);
+        ulong kernel = m.Layout.Text;
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        // A 32-bit task on a 64-bit kernel cannot even name the kernel's addresses: only the huge range applies there.
+        bool reach = !(kernelBits == 64 && taskBits == 32);
+        if (reach) Assert.Equal("EINVAL", m.InvokeSyscall(munmap, [kernel, 0x1000]).Errno);
+        Assert.Equal("EINVAL", m.InvokeSyscall(munmap, [0x2000, ulong.MaxValue - 0xFFF]).Errno);   // (0xfffff000 for i386: still past TASK_SIZE)
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), "munmap of a huge range must not walk it page by page");
+        if (reach)
+        {
+            Assert.Equal("ENOMEM", m.InvokeSyscall(mprotect, [kernel, 0x1000, 7]).Errno);
+            var r = m.InvokeSyscall(mmap, [kernel, 0x1000, 3, 0x32, unchecked((ulong)-1L), 0]);   // MAP_FIXED|MAP_ANONYMOUS|MAP_PRIVATE
+            Assert.True(r.Errno is "ENOMEM" or "EINVAL", $"mmap over the kernel: {r.Return}");
+        }
+        var after = m.InvokeSyscall(taskBits == 64 ? 39 : 20);
+        Assert.Null(after.Oops);
+        Assert.Equal(4242, after.Return);
+    }
+
+    [Fact]
+    public void UnmappingAHugeRangeVisitsOnlyMappedPages()
+    {
+        var mem = new Memory.AddressSpace();
+        mem.Map(0x1000, 0x3000, Memory.PageFlags.UserData);
+        mem.Unmap(0, ulong.MaxValue);
+        Assert.Equal(0, mem.PageCount);
+        mem.Map(0x5000, 0x1000, Memory.PageFlags.UserData);
+        Assert.False(mem.Protect(0x5000, ulong.MaxValue - 0x4000, Memory.PageFlags.UserCode));   // wraps: refused, no hang
+    }
 }
