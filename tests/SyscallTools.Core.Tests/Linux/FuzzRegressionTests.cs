@@ -130,4 +130,41 @@ public class FuzzRegressionTests
         mem.Map(0x5000, 0x1000, Memory.PageFlags.UserData);
         Assert.False(mem.Protect(0x5000, ulong.MaxValue - 0x4000, Memory.PageFlags.UserCode));   // wraps: refused, no hang
     }
+
+    // syscall: after pause() blocked (or a budget ran out inside the kernel) the CPU stayed in ring 0, and the next call
+    // ran the task's code at CPL 0 (#PF at entry_SYSCALL_64 with the user's GS, #UD in kernel mode at a user address).
+    [Theory]
+    [InlineData(64, 64)]
+    [InlineData(64, 32)]
+    [InlineData(32, 32)]
+    public void AfterARunLeftInTheKernelTheNextCallStartsInUserMode(int kernelBits, int taskBits)
+    {
+        foreach (var model in Models)
+        {
+            var m = new LinuxMachine(model, CpuProfile.IntelSkylake, kernelBits, taskBits);
+            var blocked = m.InvokeSyscall(taskBits == 64 ? 34 : 29);                       // pause()
+            Assert.False(blocked.Completed);
+            var r = m.InvokeSyscall(taskBits == 64 ? 39 : 20);
+            Assert.Null(r.Oops);
+            Assert.Equal(4242, r.Return);
+            var cut = m.InvokeSyscall(taskBits == 64 ? 39 : 20, budget: 12);               // out of budget inside the kernel
+            Assert.NotEqual(3, m.Cpu.Cpl);
+            Assert.False(cut.Completed);
+            r = m.InvokeSyscall(taskBits == 64 ? 39 : 20);
+            Assert.Null(r.Oops);
+            Assert.Equal(4242, r.Return);
+            Assert.Equal(3, m.Cpu.Cpl);
+        }
+    }
+
+    // The tool writes its call site into the task's text like a debugger; if the task unmapped part of that area, the
+    // write threw "Address … is not mapped" to the host instead of mapping the page back.
+    [Fact]
+    public void TheCodeAreaIsMappedAgainWhenTheTaskUnmappedPartOfIt()
+    {
+        var m = new LinuxMachine(new Linux618(), CpuProfile.AmdZen3);
+        Assert.Equal(0, m.InvokeSyscall(91, [m.UserCodeAddress + 0x1000, 0x1000]).Return);   // munmap one page of it
+        var r = m.RunUserCode(Enumerable.Repeat((byte)0x90, 0x1800).ToArray());
+        Assert.Equal("ran to the end of the code", r.Outcome);
+    }
 }
