@@ -167,4 +167,20 @@ public class FuzzRegressionTests
         var r = m.RunUserCode(Enumerable.Repeat((byte)0x90, 0x1800).ToArray());
         Assert.Equal("ran to the end of the code", r.Outcome);
     }
+
+    // user-code: a 32-bit task that loaded a null DS and then ran SYSENTER made entry_SYSENTER_32 #GP in ring 0 (it read
+    // the per-CPU top of stack through the user's DS; the kernel reads it through SS).
+    [Theory]
+    [InlineData("linux-4.2")]
+    [InlineData("linux-4.4")]
+    [InlineData("linux-6.18")]
+    public void Sysenter32WorksWithANullUserDs(string model)
+    {
+        var m = new LinuxMachine(KernelModel.Find(model)!, CpuProfile.AmdZen3, 32, 32);
+        // xor eax,eax; mov ds,eax; mov eax,20; push ecx; push edx; push ebp; mov ebp,esp; sysenter
+        byte[] code = [0x31, 0xC0, 0x8E, 0xD8, 0xB8, 0x14, 0, 0, 0, 0x51, 0x52, 0x55, 0x89, 0xE5, 0x0F, 0x34];
+        var r = m.RunUserCode(code, budget: 10_000);
+        Assert.Null(r.Oops);
+        Assert.Contains(r.KernelEntries, e => e.Entry == EntryKind.Sysenter && e.Number == 20);
+    }
 }
