@@ -28,4 +28,6 @@ public static class ErrorIds
     public const string UnsupportedInput = "SyscallTools.UnsupportedInput";
     /// <summary>A file that is not a usable 32-bit vDSO (not ELF32 i386, truncated, no __kernel_vsyscall or landing pad), or a vDSO whose .eh_frame is malformed.</summary>
     public const string InvalidVdsoImage = "SyscallTools.InvalidVdsoImage";
+    /// <summary>A Set-PtRegs -ScriptBlock threw at its stop (or poked a register the kernel refused); the call went on without its remaining writes.</summary>
+    public const string TracerScriptFailed = "SyscallTools.TracerScriptFailed";
 }
