@@ -31,7 +31,10 @@ public sealed class UserCodeFuzzer : IFuzzer
         if (r.Next(3) == 0) foreach (var f in userFlags) if (r.Next(3) == 0) flags |= f;
         long budget = r.Next(1_000, 50_000);
         ctx.Describe($"{(mutated ? "mutated stream" : "random bytes")} ({code.Length} bytes): {Streams.Hex(code)}");
-        ctx.Describe($"registers: {string.Join(' ', regs.Select((v, g) => g == 4 && !setSp ? "-" : $"0x{v:x}"))}; extra flags 0x{flags:x}; budget {budget}");
+        // A third of the runs have a read-only tracer: every stop's pt_regs is checked, and the traced paths get run.
+        bool traced = r.Next(3) == 0;
+        if (traced) m.Tracer.OnStop = fm.CheckStop;
+        ctx.Describe($"registers: {string.Join(' ', regs.Select((v, g) => g == 4 && !setSp ? "-" : $"0x{v:x}"))}; extra flags 0x{flags:x}; budget {budget}{(traced ? "; traced" : "")}");
 
         var res = m.RunUserCode(code, cpu =>
         {
@@ -186,8 +189,18 @@ public sealed class SyscallFuzzer : IFuzzer
             var args = CallPicker.Args(r, m);
             long budget = r.Next(10_000, 200_000);
             ctx.Describe($"call {k}: nr {nr} args [{string.Join(", ", args.Select(a => $"0x{a:x}"))}] via {via} budget {budget}{(checkLayout ? " (layout tracer)" : "")}");
+            // Sometimes the caller's flags carry what the entry code must cope with: TF (single-stepping into the
+            // entry), NT (IRET would #GP), AC, DF; and the registers that carry no argument hold random values.
+            ulong flags = 0;
+            if (r.Next(3) == 0) foreach (var f in new[] { RFlags.TF, RFlags.NT, RFlags.AC, RFlags.DF }) if (r.Next(2) == 0) flags |= f;
+            var spare = Enumerable.Range(0, 4).Select(_ => Streams.Value(r, m.Task.Bitness)).ToArray();
+            if (flags != 0) ctx.Describe($"        flags |= 0x{flags:x}; r12..r15 = {string.Join(", ", spare.Select(v => $"0x{v:x}"))}");
             expect = (nr, args, via, false);
-            var res = m.InvokeSyscall(nr, args, via, budget: budget, cancel: ctx.Hang);
+            var res = m.InvokeSyscall(nr, args, via, budget: budget, cancel: ctx.Hang, beforeRun: flags == 0 ? null : (Action<Cpu>)(cpu =>
+            {
+                cpu.Rflags |= flags;
+                if (m.Task.Bitness == 64) for (int g = 0; g < 4; g++) cpu[(Gpr)((int)Gpr.R12 + g)] = spare[g];
+            }));
             FuzzMachine.CheckBudget(res.UserInstructions, res.KernelInstructions, budget, res.Outcome);
             fm.CheckOops(ctx, res.Oops);
             if (res.Completed && res.Oops is null) fm.CheckAfterSyscall($"after call {k}");
