@@ -96,6 +96,8 @@ BeforeDiscovery {
         @{ Name = 'Test-VdsoUnwind with seven arguments'; Machine = 'c32'; Id = "ParameterArgumentValidationError,$Unwind"; Run = { param($cpu) Test-VdsoUnwind $cpu -ArgumentList 1, 2, 3, 4, 5, 6, 7 } }
         @{ Name = 'Test-VdsoUnwind after the task exited'; Machine = 'dead'; Id = "SyscallTools.TaskExited,$Unwind"; Run = { param($cpu) Test-VdsoUnwind $cpu } }
     )
+    # Every row has every key (build.ps1 runs the tests under Set-StrictMode -Version Latest).
+    foreach ($row in $rows) { foreach ($key in 'Machine', 'Prepare') { if (-not $row.ContainsKey($key)) { $row[$key] = $null } } }
 }
 
 BeforeAll {

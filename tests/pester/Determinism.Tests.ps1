@@ -16,7 +16,7 @@ BeforeAll {
         process {
             $o = $InputObject
             if ($null -eq $o) { return '<null>' }
-            $base = if ($o -is [psobject]) { $o.BaseObject } else { $o }
+            $base = $o.psobject.BaseObject
             if ($base -is [SyscallTools.EmuCpu]) { return "EmuCpu $base pid=$($base.Pid) exited=$($base.TaskExited)" }
             $lines = [System.Collections.Generic.List[string]]::new()
             $lines.Add(($o | Out-String -Width 400).TrimEnd())
@@ -53,15 +53,18 @@ BeforeAll {
         $cpu = New-EmuCpu -Vendor $c.Vendor -Kernel $c.Kernel -KernelBits $c.KernelBits -Bitness $c.Bitness
         $getpid = $cpu | Invoke-Syscall getpid -Via $c.Via -Trace
         $trace = @($getpid | Get-EmuTrace | ForEach-Object ToString) -join "`n"
-        $write = $cpu | Invoke-Syscall write 1, ($cpu.Machine.InitialStackPointer + 0x100), 12 -Via $c.Via -Trace
-        Set-PtRegs $cpu -At SyscallExit -Register @{ flags = 0x346 }     # TF: the exit must be IRET
-        $edited = $cpu | Invoke-Syscall getppid -Via $c.Via -MaxInstructions 20000 -Trace
+        # (An entry the CPU refuses — SYSENTER on AMD in long mode, SYSCALL on Intel outside it — kills the task: SIGILL.)
+        $write = if (-not $cpu.TaskExited) { $cpu | Invoke-Syscall write 1, ($cpu.Machine.InitialStackPointer + 0x100), 12 -Via $c.Via -Trace }
+        $edited = if (-not $cpu.TaskExited) {
+            Set-PtRegs $cpu -At SyscallExit -Register @{ flags = 0x346 }     # TF: the exit must be IRET
+            $cpu | Invoke-Syscall getppid -Via $c.Via -MaxInstructions 20000 -Trace
+        }
         # pt_regs as data (the grouped view renders its headers through the host, which differs between runspaces).
         $regs = @((Get-PtRegs $cpu 3>$null).PSObject.Properties | ForEach-Object { "$($_.Name)=$($_.Value)" }) -join ' '
 
         @(
             "$($c.Kernel) $($c.Vendor) $($c.KernelBits)/$($c.Bitness) $($c.Via)"
-            foreach ($r in $getpid, $write, $edited) {
+            foreach ($r in @($getpid, $write, $edited) | Where-Object { $_ }) {
                 "$($r.Name) ret=$($r.Return) $($r.Errno) $($r.EntryInstruction)->$($r.ExitInstruction) $($r.Outcome) sig=$($r.Signal) oops=$($r.Oops) " +
                 "u=$($r.UserInstructions) k=$($r.KernelInstructions) after=$($r.After) c=$($r.CFunctions -join ',')"
                 if ($r.ExitPath) { ($r.ExitPath.Checks | ForEach-Object { "$($_.Name)=$($_.Actual)/$($_.Expected)/$($_.Passed)" }) -join ';' }
