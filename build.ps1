@@ -36,6 +36,8 @@ param(
 
 $ErrorActionPreference = 'Stop'
 Set-StrictMode -Version Latest
+# (Inside a function $PSBoundParameters is the function's own: remember which of the script's were given.)
+$MinutesGiven = $PSBoundParameters.ContainsKey('Minutes')
 $root = $PSScriptRoot
 $env:DOTNET_CLI_TELEMETRY_OPTOUT = '1'
 $env:DOTNET_NOLOGO = '1'
@@ -97,7 +99,7 @@ function Invoke-Fuzz {
     $arguments = [System.Collections.Generic.List[string]]::new()
     if ($Seed -lt 0) { $Seed = [System.Random]::Shared.NextInt64(0, [int]::MaxValue) }
     $arguments.AddRange([string[]]@('--seed', "$Seed"))
-    if ($PSBoundParameters.ContainsKey('Minutes')) { $arguments.AddRange([string[]]@('--minutes', $Minutes.ToString([cultureinfo]::InvariantCulture))) }
+    if ($MinutesGiven) { $arguments.AddRange([string[]]@('--minutes', $Minutes.ToString([cultureinfo]::InvariantCulture))) }
     else { $arguments.AddRange([string[]]@('--count', "$Count")) }
     if ($Fuzzer) { $arguments.AddRange([string[]]@('--fuzzer', ($Fuzzer -join ','))) }
     if ($Index -ge 0) { $arguments.AddRange([string[]]@('--index', "$Index")) }
