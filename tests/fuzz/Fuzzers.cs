@@ -288,6 +288,16 @@ public sealed class PtRegsEditFuzzer : IFuzzer
             stops++;
             if (stop.Kind == PtraceStopKind.SignalDelivery && r.Next(3) == 0) stop.Signal = r.Next(3) == 0 ? 0 : r.Next(1, 65);
             if (r.NextDouble() >= editChance) return;
+            // As sysret_rip does: ip and cx together (SYSRETQ takes RIP from RCX, and only when they agree), at times
+            // non-canonical — the one case where the unsafe model's missing check lets Intel's SYSRET #GP in ring 0.
+            if (stop.TaskBits == 64 && r.Next(4) == 0)
+            {
+                ulong v = r.Next(3) == 0 ? 0x0000_8000_0000_0000UL + (ulong)r.Next(0, 0x10000) : Streams.Value(r, 64);
+                stop.Poke("ip", v);
+                stop.Poke("cx", v);
+                edits.Add($"stop {stops} ({stop.Kind}): ip = cx = 0x{v:x}");
+                ctx.Saw($"{Name}: ip and cx written together");
+            }
             int n = r.Next(1, 5);
             for (int k = 0; k < n; k++)
             {
@@ -516,7 +526,17 @@ public sealed class ElfFuzzer : IFuzzer
         ctx.Saw($"{Name}: import accepted");
         var fm = FuzzMachine.New(ctx, task64: false, vdso: true, modernOnly: true);
         var m = fm.M;
-        if (m.KernelBits != kb) { result.AppendLine("bitness differs; reload"); image = VdsoImport.Load(bytes, m.KernelBits, "fuzz.so"); }
+        if (m.KernelBits != kb)
+        {
+            result.AppendLine("bitness differs; reload");
+            try { image = VdsoImport.Load(bytes, m.KernelBits, "fuzz.so"); }
+            catch (InvalidVdsoImageException e)
+            {
+                ctx.Saw($"{Name}: import refused for a {m.KernelBits}-bit kernel");
+                result.AppendLine("import: " + e.Message);
+                return;
+            }
+        }
         m.ReplaceVdso(image);
         var res = m.InvokeSyscall(20, via: EntryMethod.Vdso, budget: 100_000, cancel: ctx.Hang);
         FuzzMachine.CheckBudget(res.UserInstructions, res.KernelInstructions, 100_000, res.Outcome);
