@@ -1,24 +1,43 @@
 #requires -Version 7.4
 <#
 .SYNOPSIS
-    The one build entry point: Build, Test, Bench, Demo. CI calls it as it is (.ci/run).
+    The one build entry point: Build, Test, Bench, Demo, Fuzz. CI calls it as it is (.ci/run).
 .EXAMPLE
     dotnet tool restore && dotnet pwsh ./build.ps1 -Task Test
 .EXAMPLE
     dotnet tool restore && dotnet pwsh ./build.ps1 -Task Demo
+.EXAMPLE
+    dotnet pwsh ./build.ps1 -Task Fuzz -Minutes 10 -Seed 42
+    Runs the fuzzers (tests/fuzz) round-robin for ten minutes from seed 42; prints the counts and, for any failing
+    input, a reproducer. Replay one input with -Fuzzer NAME -Index N (same -Seed).
 #>
 [CmdletBinding()]
 param(
-    [ValidateSet('Build', 'Test', 'Bench', 'Demo')]
+    [ValidateSet('Build', 'Test', 'Bench', 'Demo', 'Fuzz')]
     [string] $Task = 'Build',
     [ValidateSet('Debug', 'Release')]
     [string] $Configuration = 'Release',
     # Loop iterations for the benchmark harness.
-    [long] $BenchIterations = 50000000
+    [long] $BenchIterations = 50000000,
+    # Fuzz: run for this many minutes (round-robin over the fuzzers)…
+    [ValidateRange(0.01, 1440)]
+    [double] $Minutes,
+    # …or this many inputs per fuzzer (the default when -Minutes is not given: 200).
+    [ValidateRange(1, [long]::MaxValue)]
+    [long] $Count = 200,
+    # Fuzz: the seed (default: a new one, printed first so the pass can be repeated).
+    [ValidateRange(0, [long]::MaxValue)]
+    [long] $Seed = -1,
+    # Fuzz: only these fuzzers (user-code, kernel-code, syscall, ptregs-edit, elf-vdso).
+    [string[]] $Fuzzer,
+    # Fuzz: replay this one input (with -Seed and one -Fuzzer, as a reproducer prints them).
+    [long] $Index = -1
 )
 
 $ErrorActionPreference = 'Stop'
 Set-StrictMode -Version Latest
+# (Inside a function $PSBoundParameters is the function's own: remember which of the script's were given.)
+$MinutesGiven = $PSBoundParameters.ContainsKey('Minutes')
 $root = $PSScriptRoot
 $env:DOTNET_CLI_TELEMETRY_OPTOUT = '1'
 $env:DOTNET_NOLOGO = '1'
@@ -77,6 +96,24 @@ function Invoke-Bench {
     & (Join-Path $root 'tests/bench/Cmdlets.Bench.ps1') -Root $root
 }
 
+# The fuzzers (tests/fuzz): seeded and reproducible; a non-zero exit when any oracle failed, with a reproducer printed.
+function Invoke-Fuzz {
+    Invoke-Native 'dotnet build (fuzz)' { dotnet build (Join-Path $root 'tests/fuzz') -c $Configuration --nologo -v quiet }
+    $arguments = [System.Collections.Generic.List[string]]::new()
+    if ($Seed -lt 0) { $Seed = [System.Random]::Shared.NextInt64(0, [int]::MaxValue) }
+    $arguments.AddRange([string[]]@('--seed', "$Seed"))
+    if ($MinutesGiven) { $arguments.AddRange([string[]]@('--minutes', $Minutes.ToString([cultureinfo]::InvariantCulture))) }
+    else { $arguments.AddRange([string[]]@('--count', "$Count")) }
+    if ($Fuzzer) { $arguments.AddRange([string[]]@('--fuzzer', ($Fuzzer -join ','))) }
+    if ($Index -ge 0) { $arguments.AddRange([string[]]@('--index', "$Index")) }
+    $dll = Join-Path $root "tests/fuzz/bin/$Configuration/net10.0/SyscallTools.Fuzz.dll"
+    & dotnet $dll @arguments
+    if ($LASTEXITCODE -ne 0) {
+        Write-Host "fuzz: failed (exit code $LASTEXITCODE); rerun a failing input with the reproducer above."
+        exit $LASTEXITCODE
+    }
+}
+
 function Invoke-Demo {
     Invoke-Build
     & (Join-Path $root 'examples/00-headline.ps1')
@@ -87,4 +124,5 @@ switch ($Task) {
     'Test' { Invoke-Test }
     'Bench' { Invoke-Bench }
     'Demo' { Invoke-Demo }
+    'Fuzz' { Invoke-Fuzz }
 }

@@ -28,9 +28,13 @@ public sealed partial class LinuxMachine
         Cpu = new Cpu.Cpu(profile, Memory);
         Task = LinuxTask.Create(taskBits);
         Tracer = new Ptrace.Tracer(this);
-        UserMemory = new UserMemory(Memory, () => KernelBits == 64 ? (Task.Bitness == 32 ? 0x1_0000_0000UL : KernelModel.TaskSizeMax) : 0xC000_0000UL);
+        UserMemory = new UserMemory(Memory, () => TaskSize);
         Boot();
     }
+
+    /// <summary>TASK_SIZE: the end of the task's user address space (4 GiB for a 32-bit task on a 64-bit kernel,
+    /// TASK_SIZE_MAX for a 64-bit one, PAGE_OFFSET 0xc0000000 on a 32-bit kernel). Nothing a task asks for reaches past it.</summary>
+    public ulong TaskSize => KernelBits == 64 ? (Task.Bitness == 32 ? 0x1_0000_0000UL : KernelModel.TaskSizeMax) : 0xC000_0000UL;
 
     /// <summary>False models booting with vdso32=0: 32-bit tasks get no vDSO (and no AT_SYSINFO).</summary>
     public bool MapVdso { get; }

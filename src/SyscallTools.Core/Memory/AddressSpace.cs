@@ -75,18 +75,35 @@ public sealed class AddressSpace
         MappingChanged?.Invoke();
     }
 
+    /// <summary>The last page of [address, address+length), clamped at the top of the address space instead of wrapping.</summary>
+    private static ulong LastPage(ulong address, ulong length) =>
+        (address + length - 1 < address ? ulong.MaxValue : address + length - 1) >> Page.Shift;
+
+    /// <summary>Unmaps [address, address+length); pages not mapped are skipped. Costs the smaller of the range and the mapped pages.</summary>
     public void Unmap(ulong address, ulong length)
     {
         if (length == 0) return;
         ulong first = address >> Page.Shift;
-        ulong last = (address + length - 1) >> Page.Shift;
-        for (ulong n = first; ; n++)
+        ulong last = LastPage(address, length);
+        // A huge range (munmap of most of the address space) visits the pages that exist, not every page number in it.
+        IEnumerable<ulong> numbers = last - first >= (ulong)_pages.Count
+            ? _pages.Keys.Where(n => n >= first && n <= last).ToList()
+            : Range(first, last);
+        foreach (ulong n in numbers)
         {
             if (_pages.Remove(n, out var p)) NotifyCode(p);
             FlushTlb(n);
-            Generation++;
-            MappingChanged?.Invoke();
-            if (n == last) break;
+        }
+        Generation++;
+        MappingChanged?.Invoke();
+    }
+
+    private static IEnumerable<ulong> Range(ulong first, ulong last)
+    {
+        for (ulong n = first; ; n++)
+        {
+            yield return n;
+            if (n == last) yield break;
         }
     }
 
@@ -95,7 +112,7 @@ public sealed class AddressSpace
     {
         if (length == 0) return true;
         ulong first = address >> Page.Shift;
-        ulong last = (address + length - 1) >> Page.Shift;
+        ulong last = LastPage(address, length);
         for (ulong n = first; ; n++)
         {
             if (!_pages.ContainsKey(n)) return false;

@@ -50,9 +50,15 @@ public sealed class ImportEmuVdsoCommand : PSCmdlet
         {
             full = SessionState.Path.GetUnresolvedProviderPathFromPSPath(Path);
             var info = new FileInfo(full);
+            if (Directory.Exists(full))
+            {
+                WriteError(Errors.Errors.Record(ErrorIds.InvalidVdsoImage, ErrorCategory.InvalidArgument, Path,
+                    $"'{full}' is a directory. Give the path of a vDSO image file (an ELF32 i386 shared object, e.g. one dumped from [vdso])."));
+                return;
+            }
             if (!info.Exists)
             {
-                WriteError(Errors.Errors.Record(ErrorIds.InvalidVdsoImage, ErrorCategory.ObjectNotFound, Path, $"There is no file '{full}'."));
+                WriteError(Errors.Errors.Record(ErrorIds.InvalidVdsoImage, ErrorCategory.ObjectNotFound, Path, $"There is no file '{full}'. Check the path (relative paths are from the current location, {SessionState.Path.CurrentFileSystemLocation})."));
                 return;
             }
             if (info.Length > 16 * VdsoImport.MaxSize)

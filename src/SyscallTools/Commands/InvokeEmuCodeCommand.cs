@@ -71,7 +71,9 @@ public sealed class InvokeEmuCodeCommand : PSCmdlet
             return;
         }
         if (!ShouldProcess(Cpu.ToString(), $"Run {code.Length} bytes of user code")) return;
-        WriteObject(m.RunUserCode(code, null, MaxInstructions, Trace, _cancel.Token));
+        var result = m.RunUserCode(code, null, MaxInstructions, Trace, _cancel.Token);
+        InvokeSyscallCommand.WriteTracerErrors(Cpu, this);
+        WriteObject(result);
     }
 
     // Ctrl+C: the emulator polls the token between blocks, so even a long run stops promptly.

@@ -1,6 +1,7 @@
 using System.Management.Automation;
 using SyscallTools.Completion;
 using SyscallTools.Core.Linux;
+using SyscallTools.Core.Linux.Ptrace;
 using SyscallTools.Core.Linux.Syscalls;
 using SyscallTools.Errors;
 
@@ -125,6 +126,7 @@ public sealed class InvokeSyscallCommand : PSCmdlet
                 WriteError(TaskExitedError(Cpu, e));
                 break;
             }
+            WriteTracerErrors(Cpu, this);
             done++;
             user += last.UserInstructions;
             kernel += last.KernelInstructions;
@@ -149,6 +151,18 @@ public sealed class InvokeSyscallCommand : PSCmdlet
         summary.Properties.Add(new PSNoteProperty("TotalUserInstructions", user));
         summary.Properties.Add(new PSNoteProperty("TotalKernelInstructions", kernel));
         WriteObject(summary);
+    }
+
+    /// <summary>Reports (and forgets) what failed in Set-PtRegs edits during the run just made.</summary>
+    internal static void WriteTracerErrors(EmuCpu cpu, PSCmdlet cmdlet)
+    {
+        foreach (var (edit, error) in cpu.TracerErrors)
+        {
+            string what = error is PtraceWriteException p ? p.Message : error.Message;
+            cmdlet.WriteError(Errors.Errors.Record(ErrorIds.TracerScriptFailed, ErrorCategory.InvalidOperation, edit,
+                $"The Set-PtRegs edit at the {edit.At} stop failed: {what}. The call went on without the rest of that edit; fix the -ScriptBlock (or the value it pokes).", error));
+        }
+        cpu.TracerErrors.Clear();
     }
 
     /// <summary>The type name a -Count result carries (format view SyscallResultRepeated).</summary>

@@ -94,6 +94,12 @@ public sealed class SetPtRegsCommand : PSCmdlet
             {
                 string name = kv.Key.ToString()!.Trim().ToLowerInvariant();
                 ulong v;
+                if (kv.Value is null)
+                {
+                    WriteError(Errors.Errors.Record(ErrorIds.InvalidRegisterValue, ErrorCategory.InvalidArgument, name,
+                        $"-Register {name} has no value. Give a number, e.g. @{{ {name} = 0x202 }}."));
+                    return;
+                }
                 try { v = (ulong)new RegisterValueTransformationAttribute().Transform(null!, kv.Value)!; }
                 catch (ArgumentTransformationMetadataException e)
                 {

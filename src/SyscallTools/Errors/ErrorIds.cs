@@ -36,4 +36,6 @@ public static class ErrorIds
     public const string HostProbeFailed = "SyscallTools.HostProbeFailed";
     /// <summary>A Measure-HostSyscall method name that is not one of its entry methods.</summary>
     public const string UnknownEntryMethod = "SyscallTools.UnknownEntryMethod";
+    /// <summary>A Set-PtRegs -ScriptBlock threw at its stop (or poked a register the kernel refused); the call went on without its remaining writes.</summary>
+    public const string TracerScriptFailed = "SyscallTools.TracerScriptFailed";
 }

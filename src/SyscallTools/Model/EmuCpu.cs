@@ -48,6 +48,9 @@ public sealed class EmuCpu
 
     private readonly List<PtRegsEdit> _edits = new();
 
+    /// <summary>What went wrong in a tracer edit at a stop during the last run, for the running cmdlet to report.</summary>
+    internal List<(PtRegsEdit Edit, Exception Error)> TracerErrors { get; } = new();
+
     /// <summary>Queues an edit and attaches the machine's tracer to apply it.</summary>
     internal void AddEdit(PtRegsEdit edit, Action<PtRegsEdit, SyscallTools.Core.Linux.Ptrace.PtraceStop> apply)
     {
@@ -56,7 +59,12 @@ public sealed class EmuCpu
         {
             foreach (var e in _edits.Where(e => e.At == stop.Kind).ToList())
             {
-                apply(e, stop);
+                // A tracer that fails does not take the kernel down: the stop ends, the call goes on, the cmdlet reports it.
+                try { apply(e, stop); }
+                catch (Exception x) when (x is System.Management.Automation.RuntimeException or SyscallTools.Core.Linux.Ptrace.PtraceWriteException or ArgumentException)
+                {
+                    TracerErrors.Add((e, x));
+                }
                 e.Applied++;
                 if (!e.Persist) _edits.Remove(e);
             }

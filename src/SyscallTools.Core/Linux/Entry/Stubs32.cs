@@ -83,8 +83,9 @@ internal sealed class Stubs32
     private void EmitSysenter()
     {
         _s.Here("entry_SYSENTER_32");
-        // SYSENTER_ESP points at a small per-CPU area; the task stack comes from there.
-        _a.mov(esp, __dword_ptr[(long)(_layout.PerCpu + KernelLayout.PerCpuTopOfStack)]);
+        // SYSENTER_ESP points at a small per-CPU area; the task stack comes from there. DS is still the user's (SYSENTER
+        // loads only CS and SS), so like the kernel's "movl TSS_sysenter_sp0(%esp), %esp" this reads through SS.
+        _a.mov(esp, __dword_ptr.ss[(long)(_layout.PerCpu + KernelLayout.PerCpuTopOfStack)]);
         _s.Here("sysenter_past_esp");
         _a.push((int)Selectors.X86.UserDs);                    // pt_regs->ss
         _a.push(ebp);                                          // pt_regs->sp (stashed in bp)
@@ -92,7 +93,7 @@ internal sealed class Stubs32
         if (_gen != EntryGeneration.Modern) _a.or(__dword_ptr[esp], (int)RFlags.IF);
         _a.push((int)Selectors.X86.UserCs);                    // pt_regs->cs
         if (_gen == EntryGeneration.PreRewrite)
-            _a.push(__dword_ptr[(long)(_layout.ThreadInfo + KernelLayout.TiSysenterReturn)]); // ip = sysenter_return
+            _a.push(__dword_ptr.ss[(long)(_layout.ThreadInfo + KernelLayout.TiSysenterReturn)]); // ip = sysenter_return (through SS: DS is the user's)
         else
             _a.push(0);                                        // pt_regs->ip placeholder
         _a.push(eax);                                          // pt_regs->orig_ax
@@ -291,6 +292,8 @@ internal sealed class Stubs32
         _a.mov(__dword_ptr[esp + Regs32.ORIG_EAX], -1);
         _a.mov(ecx, vector);
         Call("exc_handler");
+        // exc_handler returns the pt_regs to leave through: its own, or after a faulting IRET (iret_exc) the task's.
+        _a.mov(esp, eax);
         _a.jmp(_s.L("restore_all"));
     }
 }

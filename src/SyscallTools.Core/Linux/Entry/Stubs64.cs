@@ -492,6 +492,13 @@ internal sealed class Stubs64
         _a.test(__byte_ptr[rsp + (Regs64.CS - Regs64.ORIG_RAX)], 3);
         _a.jz(_s.L($"asm_exc_{vector}_kernel"));
         _a.swapgs();
+        PushAndClearRegs(axIsEnosys: false);
+        // sync_regs: a user-mode exception's pt_regs belong at the top of the task's stack, even when the CPU delivered
+        // it on an IST stack (#DB, NMI, #MC), so that signal delivery and the tracer see the task's own pt_regs.
+        _a.mov(rdi, rsp);
+        Call("sync_regs");
+        _a.mov(rsp, rax);
+        _a.jmp(_s.L($"asm_exc_{vector}_not_bad_iret"));
         _s.Here($"asm_exc_{vector}_kernel");
         PushAndClearRegs(axIsEnosys: false);
         // error_entry's .Lerror_bad_iret: a fault on the IRET to user mode came after the exit's SWAPGS, so GS is the

@@ -49,11 +49,13 @@ public sealed partial class LinuxMachine
         args ??= [];
         if (args.Count > 6) throw new ArgumentException("A system call takes at most six arguments.", nameof(args));
 
+        AbandonKernelPath();
         int bits = Task.Bitness;
         var (code, returnPoint) = CallSite(method, bits);
-        // Rewriting identical bytes would still drop the decoded blocks of the page (self-modifying-code rule).
+        // Rewriting identical bytes would still drop the decoded blocks of the page (self-modifying-code rule); a page
+        // the task unmapped is mapped back by PlaceUserCode.
         if (!Memory.TryReadBytes(InvokeCode, _callSiteCheck.AsSpan(0, code.Length)) || !_callSiteCheck.AsSpan(0, code.Length).SequenceEqual(code))
-            Memory.WriteBytes(InvokeCode, code);
+            PlaceUserCode(InvokeCode, code);
 
         // int $0x80 speaks the i386 ABI even from 64-bit code: arguments in ebx..ebp.
         bool i386 = bits == 32 || method == EntryMethod.Int80;
@@ -116,6 +118,40 @@ public sealed partial class LinuxMachine
             Outcome = completed ? "returned" : run.ToString(),
             Completed = completed,
         };
+    }
+
+    /// <summary>
+    /// Writes the code the tool runs into the task's text, as a debugger pokes it there. If the task unmapped those pages
+    /// (munmap of its own text is allowed), they are mapped again as user code first.
+    /// </summary>
+    internal void PlaceUserCode(ulong at, ReadOnlySpan<byte> code)
+    {
+        for (ulong p = at & ~0xFFFUL; p < at + (ulong)code.Length; p += 0x1000)
+            if (!Memory.IsMapped(p)) Memory.Map(p, 0x1000, SyscallTools.Core.Memory.PageFlags.UserCode);
+        Memory.WriteBytes(at, code);
+    }
+
+    /// <summary>
+    /// A run that ended inside the kernel (its budget ran out, it was cancelled, the call blocked, the kernel oopsed)
+    /// leaves the CPU in ring 0 on the kernel stack. The next run starts the task afresh in user mode: the kernel path is
+    /// abandoned (nothing of it is resumed), the task's own selectors are loaded, GS is swapped back to the user's base on
+    /// a 64-bit kernel, and EFLAGS is 0x202, as exec leaves it. A run that ended in user mode is left as it is.
+    /// </summary>
+    private void AbandonKernelPath()
+    {
+        if (Cpu.Cpl == 3) return;
+        Cpu._halted = false;
+        if (KernelBits == 64 && Cpu.GetSegment(SegReg.GS).Base == Layout.PerCpu) Cpu.SwapGsBase();
+        bool is32 = Task.Bitness == 32;
+        ushort cs = KernelBits == 64 ? (is32 ? Selectors.X64.User32Cs : Selectors.X64.UserCs) : Selectors.X86.UserCs;
+        ushort ds = KernelBits == 64 ? Selectors.X64.UserDs : Selectors.X86.UserDs;
+        LoadUserSegment(SegReg.CS, cs);
+        LoadUserSegment(SegReg.SS, ds);
+        LoadUserSegment(SegReg.DS, is32 ? ds : (ushort)0);
+        LoadUserSegment(SegReg.ES, is32 ? ds : (ushort)0);
+        if (KernelBits == 32) LoadUserSegment(SegReg.FS, 0);
+        Cpu.Rflags = 0x202;
+        Current = new KernelCallRecord();
     }
 
     /// <summary>Runs the task from the current RIP until <paramref name="stopAt"/>, watching every kernel entry.</summary>

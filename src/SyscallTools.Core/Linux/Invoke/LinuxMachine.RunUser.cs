@@ -34,7 +34,8 @@ public sealed partial class LinuxMachine
     {
         if (Task.Exited) throw new InvalidOperationException("The task has already exited; make a new machine.");
         if (code.Length > 0x7000) throw new ArgumentException("User code is limited to 28 KiB.", nameof(code));
-        Memory.WriteBytes(InvokeCode, code);
+        AbandonKernelPath();
+        PlaceUserCode(InvokeCode, code);
         ulong end = InvokeCode + (ulong)code.Length;
         Cpu.Rip = InvokeCode;
         Cpu[Gpr.Rsp] = InitialStackPointer;

@@ -100,6 +100,7 @@ public sealed partial class LinuxMachine
             return d.Fast ? 1UL : 0UL;
         });
         BindC("exc_handler", () => ExceptionHandler(RegsAt(Arg(0)), Arg(1), (int)Arg(2)).Address);
+        BindC("sync_regs", () => SyncRegs(Arg(0)));
         BindC("sys_ni_syscall", () => unchecked((ulong)-Errno.ENOSYS));
         foreach (var abi in KernelBits == 64 ? new[] { SyscallAbi.X86_64, SyscallAbi.I386 } : [SyscallAbi.I386])
         {
@@ -307,14 +308,15 @@ public sealed partial class LinuxMachine
     public Action<LinuxMachine, PtRegs>? ExitWork { get; set; }
 
     /// <summary>syscall_exit_to_user_mode / prepare_exit_to_usermode: exit work, then the loop over _TIF_* work.</summary>
-    private void ExitToUserMode(PtRegs regs)
+    private void ExitToUserMode(PtRegs regs, bool syscallExit = true)
     {
         Current.SlowExit = true;
         // report_single_step(): a tracer single-stepping the task hears of the syscall instruction at its exit, as a
         // SIGTRAP — unless SYSEMU is set (PTRACE_SYSEMU_SINGLESTEP), whose entry stop already reported it.
-        bool inSyscall = Current.Entry is not (EntryKind.Exception or EntryKind.None);
+        // syscall_exit_work runs only on the way out of a system call, never after an exception (irqentry_exit_to_user_mode).
+        bool inSyscall = syscallExit && Current.Entry is not (EntryKind.Exception or EntryKind.None);
         bool step = inSyscall && Tracer.Attached && Tracer.SingleStep && (Task.Flags & ThreadFlags.SyscallEmu) == 0;
-        if ((Task.Flags & ThreadFlags.SyscallExitWork) != 0 || step)
+        if (syscallExit && (Task.Flags & ThreadFlags.SyscallExitWork) != 0 || step)
         {
             if (step)
             {
@@ -409,6 +411,13 @@ public sealed partial class LinuxMachine
         return t;
     }
 
+    /// <summary>sync_regs (traps.c): copies a user-mode exception's pt_regs from the stack it arrived on to the top of the task's stack.</summary>
+    private ulong SyncRegs(ulong from)
+    {
+        if (from != PtRegsAddress) Memory.WriteBytes(PtRegsAddress, Memory.ReadBytes(from, PtRegs.Size64));
+        return PtRegsAddress;
+    }
+
     /// <summary>
     /// traps.c / fault.c: user faults become signals; kernel faults are fixed up, ignored, or an oops. Returns the
     /// pt_regs the exception's exit continues with (a 64-bit kernel switches to them, as error_entry does).
@@ -500,7 +509,7 @@ public sealed partial class LinuxMachine
         if (!Vector.HasErrorCode(vector)) errorCode = 0;
         _pendingTrap = (vector, errorCode, vector == Vector.PF ? Cpu.Cr2 : 0, siCode, addr);
         ForceSignal(sig);
-        ExitToUserMode(regs);
+        ExitToUserMode(regs, syscallExit: false);
     }
 
     /// <summary>

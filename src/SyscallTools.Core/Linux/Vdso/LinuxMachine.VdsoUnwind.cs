@@ -23,6 +23,7 @@ public sealed partial class LinuxMachine
         if (Task.Bitness != 32 || KernelVsyscall == 0 || Vdso is null)
             throw new InvalidOperationException("Only a 32-bit task with a vDSO has __kernel_vsyscall to unwind through.");
         if (arguments is { Count: > 6 }) throw new ArgumentException("A system call takes at most six arguments.", nameof(arguments));
+        AbandonKernelPath();
         ulong vdsoBase = Task.VdsoBase, vdsoEnd = vdsoBase + (ulong)Vdso.MappedSize;
         var frame = Vdso.ReadEhFrame(vdsoBase);
 
@@ -30,7 +31,7 @@ public sealed partial class LinuxMachine
         uint returnAddress = (uint)site + 5;
         var code = new byte[] { 0xE8, 0, 0, 0, 0, 0x90, 0x0F, 0x0B };   // call __kernel_vsyscall; nop; ud2
         BitConverter.GetBytes((uint)(KernelVsyscall - returnAddress)).CopyTo(code, 1);
-        Memory.WriteBytes(site, code);
+        PlaceUserCode(site, code);
 
         string[] argRegs = ["bx", "cx", "dx", "si", "di", "bp"];
         var caller = new uint[8];

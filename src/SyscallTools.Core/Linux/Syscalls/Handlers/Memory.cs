@@ -49,15 +49,17 @@ internal static class MemoryCalls
         if ((flags & (MapShared | MapPrivate)) == 0) return -Errno.EINVAL;
         // Only anonymous memory: there is no file system in the model.
         if ((flags & MapAnonymous) == 0) return fd < 0 ? -Errno.EBADF : -Errno.ENODEV;
+        if (length > ulong.MaxValue - PageMask) return -Errno.ENOMEM;
         ulong len = (length + PageMask) & ~PageMask;
-        ulong limit = c.Task.Bitness == 32 ? 0xFFFF_F000UL : 0x7FFF_FFFF_F000UL;
+        // TASK_SIZE: a 32-bit kernel's tasks end at 0xc0000000, below the kernel; nothing may be mapped over the kernel.
+        ulong limit = c.Machine.TaskSize;
         if (len > limit) return -Errno.ENOMEM;
         // The emulated task has a memory limit (RLIMIT_AS in effect), so no program can exhaust the host.
         if ((ulong)c.Machine.Memory.PageCount * Page.Size + len > MaxTaskMemory) return -Errno.ENOMEM;
         ulong at;
         if ((flags & MapFixed) != 0)
         {
-            if (addr + len > limit) return -Errno.ENOMEM;
+            if (addr > limit - len) return -Errno.ENOMEM;
             at = addr;
             c.Machine.Memory.Unmap(at, len);
         }
@@ -72,17 +74,24 @@ internal static class MemoryCalls
 
     public static long Munmap(SyscallContext c)
     {
-        ulong addr = c.Arg(0), len = (c.Arg(1) + PageMask) & ~PageMask;
-        if ((addr & PageMask) != 0 || len == 0) return -Errno.EINVAL;
+        ulong addr = c.Arg(0), length = c.Arg(1), limit = c.Machine.TaskSize;
+        // do_vmi_munmap: "if ((offset_in_page(start)) || start > TASK_SIZE || len > TASK_SIZE-start) return -EINVAL".
+        if ((addr & PageMask) != 0 || addr > limit || length > limit - addr) return -Errno.EINVAL;
+        ulong len = (length + PageMask) & ~PageMask;
+        if (len == 0) return -Errno.EINVAL;
         c.Machine.Memory.Unmap(addr, len);
         return 0;
     }
 
     public static long Mprotect(SyscallContext c)
     {
-        ulong addr = c.Arg(0), len = (c.Arg(1) + PageMask) & ~PageMask;
+        ulong addr = c.Arg(0), length = c.Arg(1);
         if ((addr & PageMask) != 0) return -Errno.EINVAL;
+        if (length > ulong.MaxValue - PageMask) return -Errno.ENOMEM;
+        ulong len = (length + PageMask) & ~PageMask;
         if (len == 0) return 0;
+        // Past TASK_SIZE there is no vma, only the kernel: -ENOMEM, as for any unmapped range.
+        if (addr >= c.Machine.TaskSize || len > c.Machine.TaskSize - addr) return -Errno.ENOMEM;
         return c.Machine.Memory.Protect(addr, len, Flags(c.ArgInt(2))) ? 0 : -Errno.ENOMEM;
     }
 }
