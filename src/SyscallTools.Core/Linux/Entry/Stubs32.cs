@@ -69,6 +69,23 @@ internal sealed class Stubs32
         _a.add(esp, 4);
     }
 
+    /// <summary>
+    /// "1: mov PT_FS(%esp), %fs" on the SYSEXIT path, with its exception-table entry: a selector the CPU refuses (a
+    /// sigreturn or a tracer put it in pt_regs) becomes 0 in pt_regs and the load is retried ("2: movl $0, PT_FS(%esp);
+    /// jmp 1b"), so the task gets a null FS instead of the kernel faulting.
+    /// </summary>
+    private void SysexitLoadFs(string label)
+    {
+        var done = _a.CreateLabel();
+        _s.Here(label);
+        _a.mov(fs, __word_ptr[esp + Regs32.FS]);
+        _a.jmp(done);
+        _s.Here(label + "_fixup");
+        _a.mov(__dword_ptr[esp + Regs32.FS], 0);
+        _a.jmp(_s.L(label));
+        _a.Label(ref done);
+    }
+
     /// <summary>The .fixup code of RESTORE_REGS: "movl $0, (%esp); jmp 1b".</summary>
     private void EmitRestoreRegsFixups()
     {
@@ -123,7 +140,7 @@ internal sealed class Stubs32
             _a.mov(edx, __dword_ptr[esp + Regs32.EIP]);
             _a.mov(ecx, __dword_ptr[esp + Regs32.OLDESP]);
             _a.xor(ebp, ebp);
-            _a.mov(fs, __word_ptr[esp + Regs32.FS]);
+            SysexitLoadFs("sysexit_load_fs_v42");
             _a.sti();
             _a.sysexit();
             _s.Here("sysenter_tracesys");
@@ -150,7 +167,7 @@ internal sealed class Stubs32
         // Opportunistic SYSEXIT: EDX = pt_regs->ip (the landing pad), ECX = pt_regs->sp; cx and dx are skipped.
         _a.mov(edx, __dword_ptr[esp + Regs32.EIP]);
         _a.mov(ecx, __dword_ptr[esp + Regs32.OLDESP]);
-        _a.mov(fs, __word_ptr[esp + Regs32.FS]);
+        SysexitLoadFs("sysexit_load_fs");
         _a.pop(ebx);
         _a.add(esp, 2 * 4);
         _a.pop(esi); _a.pop(edi); _a.pop(ebp); _a.pop(eax);

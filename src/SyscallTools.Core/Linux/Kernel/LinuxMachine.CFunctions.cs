@@ -408,6 +408,8 @@ public sealed partial class LinuxMachine
         Add("cstar_fetch_arg6", badarg, true);
         foreach (var seg in new[] { "ds", "es", "fs", "gs" }) Add($"restore_pop_{seg}", $"restore_pop_{seg}_fixup", false);
         Add("irq_return", "iret_exc", false);
+        Add("sysexit_load_fs", "sysexit_load_fs_fixup", false);
+        Add("sysexit_load_fs_v42", "sysexit_load_fs_v42_fixup", false);
         return t;
     }
 
