@@ -22,12 +22,20 @@ public sealed partial class Cpu
     internal void FlushDataTlb() => Array.Clear(_dtlbPage);
 
     /// <summary>Translates a linear address or raises #PF with the architectural error code and CR2.</summary>
+    /// <remarks>The cache hit is small enough to inline into every memory access; a miss goes out of line.</remarks>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal Page Translate(ulong linear, AccessKind kind, bool user)
     {
         ulong vpn = linear >> Page.Shift;
         int slot = ((int)kind * 2 + (user ? 1 : 0)) * DtlbSize + (int)(vpn & (DtlbSize - 1));
         var hit = _dtlbPage[slot];
         if (hit is not null && _dtlbTag[slot] == vpn) return hit;
+        return TranslateMiss(linear, kind, user, slot, vpn);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private Page TranslateMiss(ulong linear, AccessKind kind, bool user, int slot, ulong vpn)
+    {
         var page = TranslateSlow(linear, kind, user);
         // SMAP depends on EFLAGS.AC, which changes without an epoch bump: do not cache supervisor data accesses then.
         if (user || kind == AccessKind.Execute || (Cr4 & ControlBits.Cr4Smap) == 0)
@@ -161,7 +169,15 @@ public sealed partial class Cpu
             // 64-bit mode: no segment base, no wrap — just the canonical check.
             ulong sp64 = R[4] - (ulong)size;
             if (!IsCanonical(sp64)) throw CpuFaultException.Ss(0, $"stack address 0x{sp64:x} is not canonical");
-            Write(sp64, size, value);
+            int off = (int)(sp64 & Page.OffsetMask);
+            if (size == 8 && off <= Page.Size - 8)
+            {
+                // The common case (a quadword within one page), written in place: the entry stubs push ~20 of these.
+                var page = Translate(sp64, AccessKind.Write, Cpl == 3);
+                BinaryPrimitives.WriteUInt64LittleEndian(page.Data.AsSpan(off), value);
+                if (page.HoldsCode) Memory.NoteWrite(page);
+            }
+            else Write(sp64, size, value);
             R[4] = sp64;
             return;
         }
@@ -177,7 +193,10 @@ public sealed partial class Cpu
         {
             ulong top = R[4];
             if (!IsCanonical(top)) throw CpuFaultException.Ss(0, $"stack address 0x{top:x} is not canonical");
-            ulong v64 = Read(top, size);
+            int off = (int)(top & Page.OffsetMask);
+            ulong v64 = size == 8 && off <= Page.Size - 8
+                ? BinaryPrimitives.ReadUInt64LittleEndian(Translate(top, AccessKind.Read, Cpl == 3).Data.AsSpan(off))
+                : Read(top, size);
             R[4] = top + (ulong)size;
             return v64;
         }
