@@ -337,7 +337,7 @@ public static class HostScenarios
     /// <summary>
     /// An interrupted blocking call and its restart: the probe makes a pipe and installs a SIGUSR1 handler (which
     /// counts, writes one byte into the pipe and returns through rt_sigreturn), then calls read on the empty pipe or
-    /// nanosleep(1 ms). The tracer queues <paramref name="signals"/> one per entry stop of that call (SIGWINCH: ignored
+    /// nanosleep(100 ms). The tracer queues <paramref name="signals"/> one per entry stop of that call (SIGWINCH: ignored
     /// by default, so no handler runs) and records every stop: the -ERESTART* value at the exit stop, the signal stop,
     /// the restarted entry at ip-2 (restart_syscall for nanosleep without a handler), the final result.
     /// </summary>
@@ -349,7 +349,7 @@ public static class HostScenarios
         return new HostScenario
         {
             Name = name, Bitness = bits, NeedsVdso = UsesVdso(method, bits),
-            Description = $"{(call == "read" ? "read() on an empty pipe" : "nanosleep(1 ms)")} through {Describe(method, bits)} interrupted by {what}: the restart, as the tracer and the program see it",
+            Description = $"{(call == "read" ? "read() on an empty pipe" : "nanosleep(100 ms)")} through {Describe(method, bits)} interrupted by {what}: the restart, as the tracer and the program see it",
             Build = () =>
             {
                 return CallProbe(name, bits, method, nr, [], stopFirst: true,
@@ -359,7 +359,9 @@ public static class HostScenarios
                         b.InstallHandler(SIGUSR1, "usr1", usr1Flags, "restorer");
                         b.Sys(bits == 32 ? 42 : 22, (long)fds);
                         b.Asm($"mov byte ptr [0x{x:x}], 0x78");
-                        b.Asm($"mov dword ptr [0x{ts + (ulong)(bits / 8):x}], 1000000");
+                        // 100 ms: long enough that the tracer's signal, queued at the entry stop, always finds the sleep in
+                        // progress on a busy host (with 1 ms the host once finished the sleep first: ax 0, no restart).
+                        b.Asm($"mov dword ptr [0x{ts + (ulong)(bits / 8):x}], 100000000");
                     },
                     loadArgs: (b, a) =>
                     {
