@@ -45,7 +45,7 @@ $table = @(
 )
 
 # The real kernel on this machine for the paths the host can run, beside the model (linux-6.18, the host's vendor).
-$hostRows = @(Measure-HostSyscall -Method vdso-32, int80-32, syscall-64 -Iterations 20000 -WarningAction SilentlyContinue)
+$hostRows = @(Measure-HostSyscall -Method vdso-32, int80-32, syscall-64 -Iterations 50000 -WarningAction SilentlyContinue)
 $vendor = if (@($hostRows | Where-Object Vendor -match 'AMD').Count) { 'AMD' } else { 'Intel' }
 $ghz = (Get-Content /proc/cpuinfo -ErrorAction SilentlyContinue | Select-String -Pattern '^cpu MHz\s*:\s*([\d.]+)' |
     Select-Object -First 1 | ForEach-Object { [double]$_.Matches[0].Groups[1].Value / 1000 })
