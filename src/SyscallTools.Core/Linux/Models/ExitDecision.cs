@@ -154,8 +154,14 @@ public sealed class ExitLadder
             Array.Copy(_lastPending, _pending, _count);
             _matching = false;
         }
+        // Checks equal to the last decision's at the same place are the same immutable objects: re-use them, so a
+        // decision that differs in one value (64-bit SYSCALL's r11 == flags shows the flags) allocates one check.
         var checks = new ExitCheck[_count];
-        for (int i = 0; i < _count; i++) checks[i] = _pending[i].ToCheck();
+        var previous = _last?.Checks;
+        for (int i = 0; i < _count; i++)
+            checks[i] = previous is not null && i < _lastCount && i < previous.Count && _pending[i].Same(_lastPending[i])
+                ? previous[i]
+                : _pending[i].ToCheck();
         var d = _failedAt < 0
             ? new ExitDecision(_fast, _model, AllHold(_fast), checks)
             : new ExitDecision("IRET", _model, $"{checks[_failedAt].Name} failed: {checks[_failedAt].Why}", checks);
