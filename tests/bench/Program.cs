@@ -35,6 +35,15 @@ public static class Program
             Report.Json("invoke", "ns_per_call", clock.Elapsed.TotalMilliseconds * 1e6 / invokeCalls);
             return 0;
         }
+        if (args.Length > 1 && args[0] == "boot" && long.TryParse(args[1], out var boots))
+        {
+            // New-EmuCpu's cost: booting a LinuxMachine (stubs, vDSO, tables, the task).
+            for (int i = 0; i < 20; i++) _ = new LinuxMachine(new Linux618(), CpuProfile.AmdZen3);
+            var clock = Stopwatch.StartNew();
+            for (long i = 0; i < boots; i++) _ = new LinuxMachine(new Linux618(), CpuProfile.AmdZen3);
+            Console.WriteLine($"boot: {clock.Elapsed.TotalMilliseconds * 1000 / boots:F0} µs per machine");
+            return 0;
+        }
         if (args.Length > 1 && args[0] == "allocations")
         {
             using var sampler = new AllocationSampler();

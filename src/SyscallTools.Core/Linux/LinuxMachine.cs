@@ -110,12 +110,18 @@ public sealed partial class LinuxMachine
         if (_symbols.Remove(at)) _symbolEdits++;
     }
 
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<(int, EntryGeneration, ulong, ulong, int), StubImage> StubCache = new();
+
     private void Boot()
     {
         Features = DeriveFeatures();
         _hasSep = Features.Contains("X86_FEATURE_SEP");
         BindCFunctions();
-        Stubs = KernelBits == 64 ? Stubs64.Build(Layout, Model.Generation, Function) : Stubs32.Build(Layout, Model.Generation, Function);
+        // The entry code depends only on the kernel's bitness, the model's generation, the layout and the C functions'
+        // addresses (bound in a fixed order): assembled once per combination and shared, it is immutable — half of a
+        // boot's time was Iced assembling the same stubs again.
+        Stubs = StubCache.GetOrAdd((KernelBits, Model.Generation, Layout.Text, Layout.Functions, _functions.Count),
+            _ => KernelBits == 64 ? Stubs64.Build(Layout, Model.Generation, Function) : Stubs32.Build(Layout, Model.Generation, Function));
         Memory.Map(Layout.Text, (ulong)((Stubs.Bytes.Length + 0xFFF) & ~0xFFF), PageFlags.KernelCode);
         Memory.WriteBytes(Layout.Text, Stubs.Bytes);
         // Where two labels share an address, the one a reader expects (not an "__end_" marker) names it.
