@@ -214,7 +214,7 @@ public static class Program
         a.jnz(top);
         a.Label(ref done);
         a.nop();
-        var w = new ListWriter();
+        var w = new SyscallTools.Core.Assembly.ByteListWriter();
         ulong at = m.UserText + 0x8000;
         var result = a.Assemble(w, at, BlockEncoderOptions.ReturnNewInstructionOffsets);
         m.Memory.WriteBytes(at, w.Bytes.ToArray());
@@ -235,12 +235,6 @@ public static class Program
         if (r.Reason != StopReason.Stopped || m.Cpu.Rip != end || (uint)m.Cpu[Gpr.Rax] != 4242)
             throw new InvalidOperationException($"round-trip loop did not complete: {r}");
         return (sw.Elapsed.TotalSeconds, cpuTime.TotalSeconds, (double)(m.Cpu.InstructionsRetired - before) / calls, (double)allocated / calls);
-    }
-
-    private sealed class ListWriter : CodeWriter
-    {
-        public readonly List<byte> Bytes = new();
-        public override void WriteByte(byte value) => Bytes.Add(value);
     }
 
     /// <summary>

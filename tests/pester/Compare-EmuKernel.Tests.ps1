@@ -13,11 +13,15 @@ Describe 'Compare-EmuKernel' {
         @($rows).Count | Should -Be 20
         @($rows | Select-Object -ExpandProperty Scenario -Unique) | Should -Be @('getpid', 'user-tf', 'signal-handler', 'kill-self', 'tracer-edit')
         $rows | ForEach-Object { $_.Baseline | Should -Be 'linux-4.4' }
-        $rows | Where-Object Kernel -eq 'linux-4.4' | ForEach-Object { $_.Correct | Should -BeTrue; $_.Delta | Should -Be 0 }
+        $base = @($rows | Where-Object Kernel -eq 'linux-4.4')
+        $base.Count | Should -Be 5
+        $base | ForEach-Object { $_.Correct | Should -BeTrue; $_.Delta | Should -Be 0 }
     }
 
     It 'finds every proposal correct and cheaper on the plain call' {
-        $rows | Where-Object { $_.Scenario -eq 'getpid' -and $_.Kernel -ne 'linux-4.4' } | ForEach-Object {
+        $plain = @($rows | Where-Object { $_.Scenario -eq 'getpid' -and $_.Kernel -ne 'linux-4.4' })
+        $plain.Count | Should -Be 3
+        $plain | ForEach-Object {
             $_.Correct | Should -BeTrue
             $_.Delta | Should -BeLessThan 0
             $_.ExitInstruction | Should -Be 'SYSRETL'
@@ -32,7 +36,9 @@ Describe 'Compare-EmuKernel' {
     }
 
     It 'finds all three wrong for the user''s own TF on AMD: SYSRETL traps before the landing pad runs' {
-        $rows | Where-Object { $_.Scenario -eq 'user-tf' -and $_.Kernel -ne 'linux-4.4' } | ForEach-Object {
+        $tf = @($rows | Where-Object { $_.Scenario -eq 'user-tf' -and $_.Kernel -ne 'linux-4.4' })
+        $tf.Count | Should -Be 3
+        $tf | ForEach-Object {
             $_.Correct | Should -BeFalse
             $_.ExitInstruction | Should -Be 'SYSRETL'
             $_.Differences | Should -Contain 'ip: int80_landing_pad (linux-4.4: int80_landing_pad+1)'
@@ -40,10 +46,15 @@ Describe 'Compare-EmuKernel' {
     }
 
     It 'takes other kernels, scenarios, a baseline and a cost table' {
-        $r = New-EmuCpu -Vendor Intel | Compare-EmuKernel -Kernel linux-4.4, linux-4.2 -Scenario getpid -Baseline linux-4.2 -CostTable @{ sysret = 31 }
+        $r = New-EmuCpu -Vendor Intel | Compare-EmuKernel -Kernel linux-4.4, linux-4.2 -Scenario getpid -Baseline linux-4.2
         @($r.Kernel) | Should -Be @('linux-4.2', 'linux-4.4')
         $r[1].Delta | Should -BeGreaterOrEqual 17
         $r[1].Delta | Should -BeLessOrEqual 19
+        # A dearer SYSRET (the built-in figure is 31) costs each row 100 more: one SYSRETL per plain call, both kernels.
+        $dear = New-EmuCpu -Vendor Intel | Compare-EmuKernel -Kernel linux-4.4, linux-4.2 -Scenario getpid -Baseline linux-4.2 -CostTable @{ sysret = 131 }
+        $dear[0].Cycles | Should -Be ($r[0].Cycles + 100)
+        $dear[1].Cycles | Should -Be ($r[1].Cycles + 100)
+        $dear[1].Delta | Should -Be $r[1].Delta
     }
 
     It 'stops with an error id for an unknown kernel, scenario or cost table' -ForEach @(

@@ -39,7 +39,7 @@ public static partial class IntelSyntax
     public static (byte[] Bytes, IReadOnlyDictionary<string, ulong> Labels) AssembleWithLabels(IEnumerable<string> lines, int bitness, ulong address)
     {
         var (program, labels) = ParseWithLabels(lines, bitness);
-        var writer = new BytesWriter();
+        var writer = new ByteListWriter();
         var block = new InstructionBlock(writer, program.ToList(), address);
         if (!BlockEncoder.TryEncode(bitness, block, out var error, out var results, BlockEncoderOptions.ReturnNewInstructionOffsets))
             throw new IntelSyntaxException(0, "", $"the block could not be encoded: {error}");
@@ -127,12 +127,6 @@ public static partial class IntelSyntax
     private static partial Regex DistancePattern();
 
     private sealed class StatementException(string message) : Exception(message);
-
-    private sealed class BytesWriter : CodeWriter
-    {
-        public readonly List<byte> Bytes = new();
-        public override void WriteByte(byte value) => Bytes.Add(value);
-    }
 
     // ---- operands ----
 
@@ -516,7 +510,7 @@ public static partial class IntelSyntax
 
         private int EncodedLength(Instruction insn)
         {
-            var encoder = Encoder.Create(bitness, new BytesWriter());
+            var encoder = Encoder.Create(bitness, new ByteListWriter());
             return encoder.TryEncode(insn, 0x1000, out uint len, out _) ? (int)len : -1;
         }
 

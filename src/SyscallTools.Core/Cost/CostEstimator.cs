@@ -44,7 +44,6 @@ public static class CostEstimator
                 }
                 case "call":
                 {
-                    if (lastRing == 3) calledC = false;
                     lastRing = 0;
                     calledC = true;
                     string name = FunctionName(e.Text);

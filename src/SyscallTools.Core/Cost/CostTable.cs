@@ -55,8 +55,6 @@ public sealed class CostTable
             {
                 IDictionary<string, object?> map => new CostEntry(key, Number(key, Get(map, "Cycles")), CostStatus.User,
                     Get(map, "Source")?.ToString() ?? "user table"),
-                System.Collections.IDictionary map => new CostEntry(key, Number(key, map["Cycles"] ?? map["cycles"]), CostStatus.User,
-                    (map["Source"] ?? map["source"])?.ToString() ?? "user table"),
                 _ => new CostEntry(key, Number(key, value), CostStatus.User, "user table"),
             });
         }

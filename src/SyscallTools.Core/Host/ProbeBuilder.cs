@@ -241,7 +241,7 @@ public sealed class ProbeBuilder
         Asm("_start:");
         SaveAll("exec");
         SaveSegments("exec");
-        Asm(Bitness == 32 ? "push 0x202" : "push 0x202");
+        Asm("push 0x202");
         Asm(Bitness == 32 ? "popfd" : "popfq");
         string sp = Hw("sp"), si = Hw("si"), ax = Hw("ax"), w = (Bitness / 8).ToString(CultureInfo.InvariantCulture);
         // argc, argv[argc], NULL, envp..., NULL, then (type, value) pairs up to AT_NULL.

@@ -81,11 +81,11 @@ public sealed partial class LinuxMachine
     {
         // The nearest symbol at or below the address, within 1 KiB: a binary search over the symbols sorted by address
         // (re-sorted when they change; a trace symbolizes every instruction, and there are a thousand syscall stubs).
-        if (_sortedSymbolsFor != _symbols.Count + _symbolEdits)
+        if (_sortedSymbolsFor != _symbolEdits)
         {
             _sortedAt = _symbols.Keys.Order().ToArray();
             _sortedName = _sortedAt.Select(a => _symbols[a]).ToArray();
-            _sortedSymbolsFor = _symbols.Count + _symbolEdits;
+            _sortedSymbolsFor = _symbolEdits;
         }
         int i = Array.BinarySearch(_sortedAt, address);
         if (i < 0) i = ~i - 1;

@@ -44,14 +44,7 @@ public sealed class CompareEmuKernelCommand : PSCmdlet
 
     protected override void ProcessRecord()
     {
-        CostTable table;
-        try { table = CostTableResolver.Resolve(CostTable, Cpu.Vendor, this); }
-        catch (CostTableException e)
-        {
-            ThrowTerminatingError(Errors.Errors.Record(ErrorIds.InvalidCostTable, ErrorCategory.InvalidData, CostTable,
-                $"{e.Message} (Cost keys are listed in about_SyscallTools_Cost.)", e));
-            return;
-        }
+        var table = CostTableResolver.ResolveOrStop(CostTable, Cpu.Vendor, this);
         var names = Baseline is null ? Kernel : [Baseline, .. Kernel.Where(k => !k.Equals(Baseline, StringComparison.OrdinalIgnoreCase))];
         var models = new List<KernelModel>();
         foreach (var name in names)

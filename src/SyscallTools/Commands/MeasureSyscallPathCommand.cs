@@ -47,14 +47,7 @@ public sealed class MeasureSyscallPathCommand : PSCmdlet
     protected override void ProcessRecord()
     {
         string vendor = ParameterSetName == ByResult ? Result.Vendor : Cpu.Vendor;
-        CostTable table;
-        try { table = CostTableResolver.Resolve(CostTable, vendor, this); }
-        catch (CostTableException e)
-        {
-            ThrowTerminatingError(Errors.Errors.Record(ErrorIds.InvalidCostTable, ErrorCategory.InvalidData, CostTable,
-                $"{e.Message} (Cost keys are listed in about_SyscallTools_Cost.)", e));
-            return;
-        }
+        var table = CostTableResolver.ResolveOrStop(CostTable, vendor, this);
 
         if (ParameterSetName == ByResult)
         {

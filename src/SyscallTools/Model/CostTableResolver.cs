@@ -12,6 +12,18 @@ namespace SyscallTools;
 /// </summary>
 internal static class CostTableResolver
 {
+    /// <summary><see cref="Resolve"/>, or the terminating error SyscallTools.InvalidCostTable that says what to change.</summary>
+    public static CostTable ResolveOrStop(object? value, string vendor, PSCmdlet cmdlet)
+    {
+        try { return Resolve(value, vendor, cmdlet); }
+        catch (CostTableException e)
+        {
+            cmdlet.ThrowTerminatingError(Errors.Errors.Record(Errors.ErrorIds.InvalidCostTable, ErrorCategory.InvalidData, value,
+                $"{e.Message} (Cost keys are listed in about_SyscallTools_Cost.)", e));
+            throw; // not reached: ThrowTerminatingError throws
+        }
+    }
+
     public static CostTable Resolve(object? value, string vendor, PSCmdlet cmdlet)
     {
         switch (value is PSObject pso ? pso.BaseObject : value)

@@ -15,11 +15,6 @@ public class EntryEdgeTests
     private static CpuProfile Profile(string vendor) => vendor == "intel" ? CpuProfile.IntelSkylake : CpuProfile.AmdZen3;
 
 
-    private sealed class Writer : CodeWriter
-    {
-        public readonly List<byte> Bytes = new();
-        public override void WriteByte(byte value) => Bytes.Add(value);
-    }
 
     /// <summary>
     /// syscall_arg_fault: every GPR and ESP set to -1, then a raw SYSENTER or SYSCALL. The kernel cannot fetch arg 6

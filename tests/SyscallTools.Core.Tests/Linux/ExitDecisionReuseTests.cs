@@ -67,7 +67,7 @@ public class ExitDecisionReuseTests
         Assert.Equal("SYSRETL", e.Instruction);
         var f = ladder.Begin("other", "SYSRETL").Check("x", 2, 2, "why").Check("y", "a", "a", true, "w").Decide();
         Assert.Equal(2, f.Checks.Count);
-        Assert.Same(a.Checks[0].Name, "x");
+        Assert.Equal("x", a.Checks[0].Name);
         Assert.Single(a.Checks); // an earlier decision is never changed by later use of the ladder
     }
 }

@@ -98,7 +98,7 @@ public class SingleStepSyscallScenarioTests
         ulong handler = m.UserText + 0x100, count = m.UserDataArea + 0x200, flagsInHandler = m.UserDataArea + 0x204;
         var h = new Assembler(32);
         h.pushfd(); h.pop(eax); h.mov(__dword_ptr[(uint)flagsInHandler], eax); h.inc(__dword_ptr[(uint)count]); h.ret();
-        var hw = new Asm.MemoryCodeWriter();
+        var hw = new Core.Assembly.ByteListWriter();
         h.Assemble(hw, handler);
         m.Memory.WriteBytes(handler, hw.Bytes.ToArray());
         m.SignalState.Actions[Signal.SIGTRAP] = new SignalAction(handler, 0, 0, 0);
@@ -111,7 +111,7 @@ public class SingleStepSyscallScenarioTests
         a.mov(esi, eax);
         a.pushfd(); a.pop(ebx);
         a.pushfd(); a.and(__dword_ptr[esp], ~(int)RFlags.TF); a.popfd();
-        var w = new Asm.MemoryCodeWriter();
+        var w = new Core.Assembly.ByteListWriter();
         a.Assemble(w, at);
         var r = m.RunUserCode(w.Bytes.ToArray(), budget: 200_000);
         Assert.True(r.Outcome == "ran to the end of the code", r.Outcome + " " + r.Oops);

@@ -25,7 +25,7 @@ public class SignalTests
         if (tbits == 32) a.inc(__dword_ptr[(uint)counter]); else a.inc(__dword_ptr[(long)counter]);
         a.ret();
         ulong restorer = m.UserText + 0x180;
-        var w = new Asm.MemoryCodeWriter();
+        var w = new Core.Assembly.ByteListWriter();
         a.Assemble(w, handler);
         m.Memory.WriteBytes(handler, w.Bytes.ToArray());
         // A 64-bit restorer as libc has it: mov eax, __NR_rt_sigreturn; syscall.

@@ -48,9 +48,12 @@ public static class QemuUser
                 var psi = new ProcessStartInfo(Binary(bits)!, exe) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
                 var clock = Stopwatch.StartNew();
                 using var p = Process.Start(psi)!;
-                p.StandardOutput.ReadToEnd();
-                string err = p.StandardError.ReadToEnd();
+                // Read both pipes asynchronously so that the timeout below is a real bound on a program that hangs.
+                var outTask = p.StandardOutput.ReadToEndAsync();
+                var errTask = p.StandardError.ReadToEndAsync();
                 if (!p.WaitForExit(120_000)) { p.Kill(true); why = "timed out"; return null; }
+                string err = errTask.Result;
+                _ = outTask.Result;
                 double s = clock.Elapsed.TotalSeconds;
                 if (p.ExitCode != 0) { why = $"{Path.GetFileName(Binary(bits))} {probe.Name} exited with {p.ExitCode}{(err.Length > 0 ? ": " + err.Trim() : "")}"; return null; }
                 best = Math.Min(best, s);

@@ -114,18 +114,5 @@ public static class DesignScenarios
         return [.. Code((uint)(m.UserCodeAddress + (ulong)length)), 0x90, 0x90];
     }
 
-    private static byte[] Build(ulong ip, Action<Assembler> body)
-    {
-        var a = new Assembler(32);
-        body(a);
-        var w = new BytesWriter();
-        a.Assemble(w, ip);
-        return w.Bytes.ToArray();
-    }
-
-    private sealed class BytesWriter : CodeWriter
-    {
-        public readonly List<byte> Bytes = new();
-        public override void WriteByte(byte value) => Bytes.Add(value);
-    }
+    private static byte[] Build(ulong ip, Action<Assembler> body) => Assembly.ByteListWriter.Assemble(32, ip, body);
 }

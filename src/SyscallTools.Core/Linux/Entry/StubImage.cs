@@ -51,16 +51,10 @@ internal sealed class StubAssembler
 
     public StubImage Assemble(ulong at)
     {
-        var writer = new ByteWriter();
+        var writer = new Assembly.ByteListWriter();
         var result = A.Assemble(writer, at, BlockEncoderOptions.ReturnNewInstructionOffsets);
         var symbols = _labels.Where(kv => !_aliases.ContainsKey(kv.Key)).ToDictionary(kv => kv.Key, kv => result.GetLabelRIP(kv.Value));
         foreach (var (alias, target) in _aliases) symbols[alias] = symbols[target];
         return new StubImage { Base = at, Bytes = writer.Bytes.ToArray(), Symbols = symbols };
-    }
-
-    private sealed class ByteWriter : CodeWriter
-    {
-        public readonly List<byte> Bytes = new();
-        public override void WriteByte(byte value) => Bytes.Add(value);
     }
 }

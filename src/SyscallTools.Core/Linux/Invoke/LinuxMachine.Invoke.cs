@@ -237,14 +237,8 @@ public sealed partial class LinuxMachine
         {
             a.nop();
         }
-        var writer = new BytesWriter();
+        var writer = new Assembly.ByteListWriter();
         var result = a.Assemble(writer, InvokeCode, BlockEncoderOptions.ReturnNewInstructionOffsets);
         return (writer.Bytes.ToArray(), result.GetLabelRIP(back));
-    }
-
-    private sealed class BytesWriter : CodeWriter
-    {
-        public readonly List<byte> Bytes = new();
-        public override void WriteByte(byte value) => Bytes.Add(value);
     }
 }

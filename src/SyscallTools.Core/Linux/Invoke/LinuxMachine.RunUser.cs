@@ -71,6 +71,7 @@ public sealed partial class LinuxMachine
         if (Task.Exited) throw new InvalidOperationException("The task has already exited; make a new machine.");
         if (program.Type != Elf.ElfType.ET_EXEC || (program.Class == Elf.ElfClass.ELFCLASS64) != (Task.Bitness == 64))
             throw new ArgumentException($"A {Task.Bitness}-bit task runs a static {Task.Bitness}-bit ELF executable.", nameof(program));
+        AbandonKernelPath();
         foreach (var seg in program.LoadSegments)
         {
             for (ulong p = seg.VirtualAddress & ~0xFFFUL; p < seg.VirtualAddress + seg.MemorySize; p += 0x1000)

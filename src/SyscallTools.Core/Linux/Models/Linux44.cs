@@ -33,14 +33,24 @@ public class Linux44 : KernelModel
             .Decide();
     }
 
+    /// <summary>The 6th-argument fetch: a bad user stack fails the call with -EFAULT and leaves by IRET.</summary>
+    protected ExitLadder ArgFetched(ExitInputs x) => Ladder(x, Fast32Instruction(x.KernelBits))
+        .Check("6th argument fetched from (u32)regs->sp", x.ArgFetchOk ? "ok" : "-EFAULT", "ok", x.ArgFetchOk,
+            "a bad user stack fails the syscall with -EFAULT and returns with IRET (\"keep it simple\")");
+
+    /// <summary>v4.4's first tests after a fast entry, which the 2015 design models keep: the fetch, and SEP on a 32-bit kernel.</summary>
+    protected ExitLadder ArgFetchedAndSep(ExitInputs x)
+    {
+        var ladder = ArgFetched(x);
+        if (x.KernelBits == 32)
+            ladder.Check("cpu_has(X86_FEATURE_SEP)", x.CpuHasSep ? "yes" : "no", "yes", x.CpuHasSep, "SYSEXIT needs SEP");
+        return ladder;
+    }
+
     public override ExitDecision FastSyscall32Exit(ExitInputs x)
     {
         var r = x.Regs;
-        var ladder = Ladder(x, Fast32Instruction(x.KernelBits))
-            .Check("6th argument fetched from (u32)regs->sp", x.ArgFetchOk ? "ok" : "-EFAULT", "ok", x.ArgFetchOk,
-                "a bad user stack fails the syscall with -EFAULT and returns with IRET (\"keep it simple\")");
-        if (x.KernelBits == 32)
-            ladder.Check("cpu_has(X86_FEATURE_SEP)", x.CpuHasSep ? "yes" : "no", "yes", x.CpuHasSep, "SYSEXIT needs SEP");
+        var ladder = ArgFetchedAndSep(x);
         ladder.Check("regs->cs == __USER32_CS", r.Cs, User32Cs(x.KernelBits), "the fast exit loads a fixed CS")
             .Check("regs->ss == __USER_DS", r.Ss, UserDs(x.KernelBits), "the fast exit loads a fixed SS")
             .Check("regs->ip == landing pad", r.Ip, x.LandingPad, "the fast exit can only return to the landing pad");

@@ -20,9 +20,7 @@ public sealed class Linux44ExitWorkBypass : Linux44
     public override ExitDecision FastSyscall32Exit(ExitInputs x)
     {
         if (x.SlowPath) return base.FastSyscall32Exit(x);
-        return Ladder(x, Fast32Instruction(x.KernelBits))
-            .Check("6th argument fetched from (u32)regs->sp", x.ArgFetchOk ? "ok" : "-EFAULT", "ok", x.ArgFetchOk,
-                "a bad user stack fails the syscall with -EFAULT and returns with IRET (as in v4.4)")
+        return ArgFetched(x)
             .Check("!(ti->flags & _TIF_WORK_SYSCALL_EXIT)", "no exit work", "no exit work", true,
                 "no exit work: the slow exit, its work loop and the opportunistic checks are all bypassed")
             .Decide();

@@ -16,12 +16,7 @@ public sealed class Linux44FastSyscallFlag : Linux44
 
     public override ExitDecision FastSyscall32Exit(ExitInputs x)
     {
-        var ladder = Ladder(x, Fast32Instruction(x.KernelBits))
-            .Check("6th argument fetched from (u32)regs->sp", x.ArgFetchOk ? "ok" : "-EFAULT", "ok", x.ArgFetchOk,
-                "a bad user stack fails the syscall with -EFAULT and returns with IRET (as in v4.4)");
-        if (x.KernelBits == 32)
-            ladder.Check("cpu_has(X86_FEATURE_SEP)", x.CpuHasSep ? "yes" : "no", "yes", x.CpuHasSep, "SYSEXIT needs SEP");
-        return ladder.Check("ti->status & TS_FASTSYSCALL", x.FastSyscallFlag ? "set" : "clear", "set", x.FastSyscallFlag,
+        return ArgFetchedAndSep(x).Check("ti->status & TS_FASTSYSCALL", x.FastSyscallFlag ? "set" : "clear", "set", x.FastSyscallFlag,
                 "the only exit test: force_iret() cleared the flag if anything rewrote the registers")
             .Decide();
     }

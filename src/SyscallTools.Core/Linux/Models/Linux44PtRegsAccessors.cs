@@ -17,12 +17,7 @@ public sealed class Linux44PtRegsAccessors : Linux44
     public override ExitDecision FastSyscall32Exit(ExitInputs x)
     {
         if (x.PtRegsWritten || !x.ArgFetchOk) return base.FastSyscall32Exit(x);
-        var ladder = Ladder(x, Fast32Instruction(x.KernelBits))
-            .Check("6th argument fetched from (u32)regs->sp", "ok", "ok", true,
-                "a bad user stack fails the syscall with -EFAULT and returns with IRET (as in v4.4)");
-        if (x.KernelBits == 32)
-            ladder.Check("cpu_has(X86_FEATURE_SEP)", x.CpuHasSep ? "yes" : "no", "yes", x.CpuHasSep, "SYSEXIT needs SEP");
-        return ladder.Check("no syscall_pt_regs_write() since entry", "not written", "not written", true,
+        return ArgFetchedAndSep(x).Check("no syscall_pt_regs_write() since entry", "not written", "not written", true,
                 "nothing wrote pt_regs, so the checks are skipped")
             .Decide();
     }
