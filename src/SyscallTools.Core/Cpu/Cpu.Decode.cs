@@ -47,7 +47,7 @@ public sealed partial class Cpu
                 // A fetch from a non-canonical RIP is #GP(0), not #PF (the AMD SYSRET case lands here in ring 3).
                 if (Mode == CpuMode.Long64 && !IsCanonical(ip)) throw CpuFaultException.Gp(0, $"instruction fetch at non-canonical RIP 0x{ip:x}");
                 b = _natives.TryGetValue(ip, out var native)
-                    ? new Block { Start = ip, Mode = Mode, Native = native, FirstPage = ip >> Page.Shift, LastPage = ip >> Page.Shift }
+                    ? new Block { Start = ip, Mode = Mode, CsBase = csBase, Native = native, FirstPage = ip >> Page.Shift, LastPage = ip >> Page.Shift }
                     : DecodeBlock(ip);
                 b.IsStop = _stops.Contains(ip);
                 _blocks[ip] = b;

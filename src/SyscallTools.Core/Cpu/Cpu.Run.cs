@@ -201,11 +201,13 @@ public sealed partial class Cpu
     /// immediately after SYSRET" (arch/x86/entry/entry_64.S; the reason every opportunistic SYSRET refuses TF).
     /// </summary>
     internal bool _stepTrapPending;
+    /// <summary>Where that SYSRET went: a pending trap is taken only there, not after state set from outside moved on.</summary>
+    internal ulong _stepTrapRip;
 
     private CpuFault? TakeStepTrap()
     {
         _stepTrapPending = false;
-        if ((FlagsRest & RFlags.TF) == 0) return null;
+        if ((FlagsRest & RFlags.TF) == 0 || Rip != _stepTrapRip) return null;
         Dr6 |= Dr6Bs;
         return new CpuFault { Vector = Vector.DB, Rip = Rip, Cpl = Cpl, Reason = "single-step trap (TF loaded by SYSRET)" };
     }

@@ -76,9 +76,6 @@ public sealed class PtRegs
     }
 
     // The named accessors go straight to their offsets: the exit policies read them on every system call.
-    /// <summary>The structure's bytes as they are on the kernel stack (false when the stack is not mapped).</summary>
-    internal bool TryCopyBytes(Span<byte> into) => _memory.TryReadBytes(Address, into[..(KernelBits == 64 ? Size64 : Size32)]);
-
     // The page holding the structure, looked up once per mapping generation: the C entry code reads and writes a dozen
     // fields on every system call, and each lookup through the address space costs more than the access itself.
     private Page? _page;

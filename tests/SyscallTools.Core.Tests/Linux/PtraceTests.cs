@@ -332,3 +332,32 @@ public class PtraceEdgeTests
         Assert.Equal([PtraceStopKind.SyscallEntry], kinds);
     }
 }
+
+public class TrapSiginfoTests
+{
+    /// <summary>
+    /// A trap's siginfo (si_code, address, trapno) travels with the signal it raised and no other: a debugger that
+    /// single-steps over a system call and swallows the SIGTRAP (report_single_step, TRAP_BRKPT) must not leave those
+    /// details for the next, unrelated signal — a kill() that must read SI_USER with the sender's pid.
+    /// </summary>
+    [Fact]
+    public void ASwallowedStepTrapLeavesNothingForTheNextSignal()
+    {
+        var m = new LinuxMachine(new Linux618(), CpuProfile.AmdZen3);
+        var codes = new List<(int Sig, int Code)>();
+        m.Tracer.OnStop = s =>
+        {
+            if (s.Kind != PtraceStopKind.SignalDelivery) return;
+            var info = m.SigInfoForTracer(s.Signal);
+            codes.Add((s.Signal, BitConverter.ToInt32(info, 8)));
+            if (s.Signal == Signal.SIGTRAP) s.Signal = 0;   // the debugger swallows its traps
+            else { m.Tracer.SingleStep = false; s.Signal = 0; }
+        };
+        m.Tracer.SingleStep = true;
+        // getpid via int $0x80 (stepping starts on its return), then kill(getpid(), SIGUSR1) via int $0x80.
+        byte[] code = [0xB8, 20, 0, 0, 0, 0xCD, 0x80, 0xB8, 37, 0, 0, 0, 0xBB, 0x92, 0x10, 0, 0, 0xB9, 10, 0, 0, 0, 0xCD, 0x80, 0x90];
+        m.RunUserCode(code);
+        Assert.Contains((Signal.SIGTRAP, 1), codes);                                   // TRAP_BRKPT from report_single_step
+        Assert.Equal(0, codes.First(c => c.Sig == Signal.SIGUSR1).Code);               // SI_USER, not the trap's code
+    }
+}

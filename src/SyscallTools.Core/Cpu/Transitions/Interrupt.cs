@@ -114,8 +114,8 @@ public sealed partial class Cpu
         {
             // 64-bit delivery: always push SS:RSP; a new stack from TSS.RSPn or the IST; RSP aligned to 16.
             ulong newSp;
-            if (ist != 0) newSp = ReadTss64(0x24 + (ist - 1) * 8, "IST", ist);
-            else if (privilegeChange) newSp = ReadTss64(4 + newCpl * 8, "RSP", newCpl);
+            if (ist != 0) newSp = ReadTss(0x24 + (ist - 1) * 8, 8, "IST", ist);
+            else if (privilegeChange) newSp = ReadTss(4 + newCpl * 8, 8, "RSP", newCpl);
             else newSp = oldSp;
             newSp &= ~0xFUL;
             if (!IsCanonical(newSp)) throw CpuFaultException.Ss(ext, $"interrupt stack 0x{newSp:x} is not canonical");
@@ -185,13 +185,6 @@ public sealed partial class Cpu
     }
 
     // The field is named by a prefix and a number (RSP0, IST1…) so that the name is only formatted on the fault path.
-    private ulong ReadTss64(int offset, string what, int n)
-    {
-        if (Tr.Unusable || Tr.Selector == 0 || (ulong)offset + 7 > Tr.Limit)
-            throw CpuFaultException.Ts((uint)(Tr.Selector & ~3) | 1, $"TSS has no {what}{n} (TR limit 0x{Tr.Limit:x})");
-        return ReadSys(Tr.Base + (ulong)offset, 8);
-    }
-
     private ulong ReadTss(int offset, int size, string what, int n = -1)
     {
         if (Tr.Unusable || Tr.Selector == 0 || (ulong)(offset + size - 1) > Tr.Limit)

@@ -46,7 +46,7 @@ public sealed partial class Cpu
             SetArith(flags);
             // Unlike IRET (whose target instruction runs first), a TF loaded here traps at once, before any user
             // instruction: entry_64.S's "restoring TF results in a trap from userspace immediately after SYSRET".
-            if ((flags & RFlags.TF) != 0) { _stepTrapPending = true; BreakBlock = true; }
+            if ((flags & RFlags.TF) != 0) { _stepTrapPending = true; _stepTrapRip = Rip; BreakBlock = true; }
         }
         else
         {

@@ -185,15 +185,7 @@ public sealed partial class LinuxMachine
         regs.Bp = ebp;
         nr = (int)SyscallEnterFromUserMode(regs, nr);
         DoSyscall32IrqsOn(regs, nr);
-        if (Model.SkipsSlowExit(Task.Flags) && Current.Blocked is null)
-        {
-            // The exit-work-bypass design: "if (!(ti->flags & _TIF_SYSCALL_EXIT_WORK)) return true;" — no exit work,
-            // no exit-to-user-mode loop (signals!), no checks.
-            Task.TsCompat = false;
-            Task.RegsPoked = false;
-            return RecordExit(regs, slowPath: false).Fast;
-        }
-        return SyscallExitToUserMode(regs);
+        return SyscallExitToUserMode(regs, mayBypass: true);
     }
 
     /// <summary>do_int80_emulation (6.7+): orig_ax from ax, ax = -ENOSYS, then the 32-bit dispatch; always IRET.</summary>
@@ -224,9 +216,16 @@ public sealed partial class LinuxMachine
     /// syscall_exit_to_user_mode and the exit policy, shared by every C entry: true when the policy allows the fast
     /// exit. A call that blocked (the task sleeps inside it) has no exit yet: no exit work, no exit stop, no decision.
     /// </summary>
-    private bool SyscallExitToUserMode(PtRegs regs)
+    private bool SyscallExitToUserMode(PtRegs regs, bool mayBypass = false)
     {
         if (Current.Blocked is not null) return false;
+        if (mayBypass && Model.SkipsSlowExit(Task.Flags))
+        {
+            // The exit-work-bypass design (after a fast 32-bit call): "if (!(ti->flags & _TIF_SYSCALL_EXIT_WORK)) return
+            // true;" — no exit work, no exit-to-user-mode loop (signals!), no checks.
+            ClearSyscallStatus();
+            return RecordExit(regs, slowPath: false).Fast;
+        }
         ExitToUserMode(regs);
         return RecordExit(regs, slowPath: true).Fast;
     }
@@ -322,8 +321,7 @@ public sealed partial class LinuxMachine
             {
                 // user_single_step_report() → send_sigtrap(regs, 0, TRAP_BRKPT): trap_nr = X86_TRAP_DB, error code 0,
                 // si_addr = the user IP.
-                _pendingTrap = (Vector.DB, 0, 0, TrapBrkpt, regs.Ip);
-                ForceSignal(Signal.SIGTRAP);
+                ForceTrapSignal(Signal.SIGTRAP, (Vector.DB, 0, 0, TrapBrkpt, regs.Ip));
             }
             // syscall_exit_work: no exit stop after PTRACE_SYSEMU skipped the call; the step report replaces it.
             // exit and exit_group never return: do_exit() runs inside the call, so there is no exit stop either.
@@ -354,9 +352,7 @@ public sealed partial class LinuxMachine
             regs.Flags &= ~RFlags.TF;
             Tracer.ForcedTf = false;
         }
-        // TS_COMPAT is cleared after signal handling: syscall restart has a compat fixup.
-        Task.TsCompat = false;
-        Task.RegsPoked = false;
+        ClearSyscallStatus();
         if (KernelBits == 64 && (regs.Ss & 4) != 0) MapEspfixAlias(regs.Sp);
     }
 
@@ -378,6 +374,13 @@ public sealed partial class LinuxMachine
     private void MapEspfixAlias(ulong userSp) =>
         Memory.MapAlias(Layout.EspfixBaseFor(userSp), Layout.EspfixPage, PageFlags.NoExecute);
 
+    /// <summary>TS_COMPAT and TS_I386_REGS_POKED end with the return to user mode (after signal handling: restart has a compat fixup).</summary>
+    private void ClearSyscallStatus()
+    {
+        Task.TsCompat = false;
+        Task.RegsPoked = false;
+    }
+
     /// <summary>Evaluates the model's exit policy for the current entry on the final pt_regs and records it.</summary>
     internal ExitDecision RecordExit(PtRegs regs, bool slowPath)
     {
@@ -395,7 +398,12 @@ public sealed partial class LinuxMachine
     /// The exception table: kernel instructions allowed to fault, where they continue, and whether only a page fault
     /// (a user-memory access) qualifies or any fault does (segment loads, and a 32-bit kernel's IRET to user mode).
     /// </summary>
-    private Dictionary<ulong, (ulong To, bool PageFaultOnly)> ExceptionTable()
+    private Dictionary<ulong, (ulong To, bool PageFaultOnly)>? _exceptionTable;
+
+    /// <summary>The exception table, built once from the (immutable) stub symbols.</summary>
+    private Dictionary<ulong, (ulong To, bool PageFaultOnly)> ExceptionTable() => _exceptionTable ??= BuildExceptionTable();
+
+    private Dictionary<ulong, (ulong To, bool PageFaultOnly)> BuildExceptionTable()
     {
         var t = new Dictionary<ulong, (ulong, bool)>();
         void Add(string from, string to, bool pfOnly)
@@ -436,29 +444,27 @@ public sealed partial class LinuxMachine
                 regs.Ip = fixup.To;
                 return regs;
             }
-            if (vector == Vector.DB && Model.Generation != EntryGeneration.Modern && (Cpu.Dr6 & SyscallTools.Core.Cpu.Cpu.Dr6Bs) != 0)
+            if (vector == Vector.DB)
             {
-                // v4.x do_debug(): "Single-stepping through system calls: ignore any exceptions in kernel space, but
-                // re-enable TF when returning to user mode" — TF off in the kernel frame, TIF_SINGLESTEP on. (A step into
-                // SYSENTER lands here; so does a POPF of a user TF on the 32-bit SYSEXIT path, which then loses it.)
-                regs.Flags &= ~RFlags.TF;
-                Task.Flags |= ThreadFlags.SingleStep;
-                Cpu.Dr6 = 0;                                   // the handler reads and clears DR6
-                return regs;
-            }
-            string entry = KernelBits == 64 ? "entry_SYSENTER_compat" : "entry_SYSENTER_32";
-            if (vector == Vector.DB && Stubs.Symbols.TryGetValue(entry, out var start)
-                && Stubs.Symbols.TryGetValue("__end_" + entry, out var end) && regs.Ip >= start && regs.Ip < end)
-            {
-                // is_sysenter_singlestep(): TF came in with the user's flags. 6.x lets the entry clear it itself;
-                // v4.x's do_debug() clears TF in the kernel frame and sets TIF_SINGLESTEP so it is put back later.
-                if (Model.Generation != EntryGeneration.Modern)
+                // A kernel-mode single step. v4.x do_debug(): "Single-stepping through system calls: ignore any exceptions
+                // in kernel space, but re-enable TF when returning to user mode" — anywhere in the kernel, TF off in the
+                // kernel frame and TIF_SINGLESTEP on (a step into SYSENTER lands here; so does a POPF of a user TF on the
+                // 32-bit SYSEXIT path, which then loses it). 6.x only expects it in the SYSENTER entry
+                // (is_sysenter_singlestep), which clears TF itself.
+                bool step = (Cpu.Dr6 & SyscallTools.Core.Cpu.Cpu.Dr6Bs) != 0;
+                string entry = KernelBits == 64 ? "entry_SYSENTER_compat" : "entry_SYSENTER_32";
+                bool inSysenter = Stubs.Symbols.TryGetValue(entry, out var start)
+                    && Stubs.Symbols.TryGetValue("__end_" + entry, out var end) && regs.Ip >= start && regs.Ip < end;
+                if (Model.Generation != EntryGeneration.Modern ? step || inSysenter : inSysenter)
                 {
-                    regs.Flags &= ~RFlags.TF;
-                    Task.Flags |= ThreadFlags.SingleStep;
+                    if (Model.Generation != EntryGeneration.Modern)
+                    {
+                        regs.Flags &= ~RFlags.TF;
+                        Task.Flags |= ThreadFlags.SingleStep;
+                    }
+                    Cpu.Dr6 = 0;                               // the handler reads and clears DR6
+                    return regs;
                 }
-                Cpu.Dr6 = 0;                                   // the handler reads and clears DR6 either way
-                return regs;
             }
             if (Stubs.Symbols.TryGetValue("native_irq_return_iret", out var iret) && regs.Ip == iret)
             {
@@ -507,10 +513,10 @@ public sealed partial class LinuxMachine
         else if (vector == Vector.UD) { siCode = IllIllopn; addr = regs.Ip; }   // do_error_trap(..., ILL_ILLOPN, at the instruction)
         else if (vector == Vector.DE) { siCode = FpeIntdiv; addr = regs.Ip; }   // do_error_trap(..., FPE_INTDIV, ...)
         else if (vector == Vector.AC) siCode = BusAdraln;                         // BUS_ADRALN, no address
+        else if (vector == TrapIret) siCode = IllBadstk;                          // do_iret_error: ILL_BADSTK, no address
         // Exceptions without a hardware error code report 0 (the stub's -1 is only orig_ax's "not a syscall").
         if (!Vector.HasErrorCode(vector)) errorCode = 0;
-        _pendingTrap = (vector, errorCode, vector == Vector.PF ? Cpu.Cr2 : 0, siCode, addr);
-        ForceSignal(sig);
+        ForceTrapSignal(sig, (vector, errorCode, vector == Vector.PF ? Cpu.Cr2 : 0, siCode, addr));
         ExitToUserMode(regs, syscallExit: false);
     }
 
@@ -523,7 +529,7 @@ public sealed partial class LinuxMachine
     private PtRegs FixupBadIret(PtRegs regs, ulong errorCode, int vector)
     {
         Current.CFunctions.Add("fixup_bad_iret");
-        int hw = PtRegs.Layout64.First(f => f.Name == "ip").Offset;
+        const int hw = Entry.Regs64.RIP;
         var tmp = new byte[PtRegs.Size64];
         Memory.ReadBytes(regs.Address, hw).CopyTo(tmp, 0);
         Memory.ReadBytes(regs.Sp, PtRegs.Size64 - hw).CopyTo(tmp, hw);

@@ -16,6 +16,18 @@ public sealed partial class LinuxMachine
 
     /// <summary>The trap that raised the signal now being generated (trapno, error code, CR2), if any.</summary>
     private (int Trapno, ulong Err, ulong Cr2, int? SiCode, ulong? Addr)? _pendingTrap;
+    /// <summary>The signal the pending trap raised: its details travel with that signal and no other.</summary>
+    private int _pendingTrapSig;
+    /// <summary>The trap details of the signal being delivered now (taken from <see cref="_pendingTrap"/> when it is dequeued).</summary>
+    private (int Trapno, ulong Err, ulong Cr2, int? SiCode, ulong? Addr)? _deliveringTrap;
+
+    /// <summary>Records what a trap tells its signal (trapno, error code, CR2, si_code, address) and forces the signal.</summary>
+    private void ForceTrapSignal(int sig, (int Trapno, ulong Err, ulong Cr2, int? SiCode, ulong? Addr) trap)
+    {
+        _pendingTrap = trap;
+        _pendingTrapSig = sig;
+        ForceSignal(sig);
+    }
 
     /// <summary>Where the last handler frame was built, for tests and traces.</summary>
     public ulong LastSignalFrame { get; private set; }
@@ -60,7 +72,7 @@ public sealed partial class LinuxMachine
         // signal_delivered() (6.x): a stack armed with SS_AUTODISARM is disarmed while the handler runs on it.
         if (Model.SsAutodisarm && (SignalState.AltStack.Flags & AltStack.SsAutodisarm) != 0) SignalState.AltStack = AltStack.None;
         RecalcSigPending();
-        _pendingTrap = null;
+        _deliveringTrap = null;
     }
 
     private bool InSyscall(PtRegs regs) => KernelBits == 64 && Task.Bitness == 64 ? (long)regs.OrigAx >= 0 : (int)regs.OrigAx >= 0;
@@ -79,12 +91,10 @@ public sealed partial class LinuxMachine
             else BitConverter.TryWriteBytes(info.AsSpan(fields + SiAddr), a);
         }
         BitConverter.TryWriteBytes(info.AsSpan(SiSigno), sig);
-        if (_pendingTrap is { } t)
+        if (_deliveringTrap is { } t)
         {
             // force_sig() without details (do_trap for #GP, #UD, int3...): SI_KERNEL.
             BitConverter.TryWriteBytes(info.AsSpan(SiCode), t.SiCode ?? SiKernel);
-            // do_iret_error (32-bit kernels): ILL_BADSTK, no address.
-            if (t.Trapno == TrapIret) BitConverter.TryWriteBytes(info.AsSpan(SiCode), IllBadstk);
             if (sig is Signal.SIGSEGV or Signal.SIGBUS && t.Trapno == Vector.PF)
             {
                 // A present page refused the access (PF error code bit 0): SEGV_ACCERR; nothing mapped: SEGV_MAPERR.
@@ -128,7 +138,7 @@ public sealed partial class LinuxMachine
         P32(sc + Sc32.Ip, regs.Ip); P32(sc + Sc32.Cs, regs.Cs); P32(sc + Sc32.Flags, regs.Flags);
         P32(sc + Sc32.SpAtSignal, regs.Sp); P32(sc + Sc32.Ss, regs.Ss);
         ushort userDs = KernelBits == 64 ? Selectors.X64.User32Ds : Selectors.X86.UserDs;
-        if (_pendingTrap is { } t) { P32(sc + Sc32.Trapno, (ulong)t.Trapno); P32(sc + Sc32.Err, t.Err); P32(sc + Sc32.Cr2, t.Cr2); }
+        if (_deliveringTrap is { } t) { P32(sc + Sc32.Trapno, (ulong)t.Trapno); P32(sc + Sc32.Err, t.Err); P32(sc + Sc32.Cr2, t.Cr2); }
         P32(sc + Sc32.Oldmask, SignalState.Blocked);
         ulong restorer = (act.Flags & SignalAction.SaRestorer) != 0 ? act.Restorer
             : Task.VdsoBase != 0 && Vdso is not null ? Task.VdsoBase + (ulong)Vdso.Symbols[rt ? "__kernel_rt_sigreturn" : "__kernel_sigreturn"]
@@ -218,7 +228,7 @@ public sealed partial class LinuxMachine
             if (UserMemory.TryRead(frame + (ulong)(sc + Sc64.Ss), pad)) pad.CopyTo(f.AsSpan(sc + Sc64.Ss));
             P64(RtFrame64.UcFlags, 0);
         }
-        if (_pendingTrap is { } t) { P64(sc + Sc64.Trapno, (ulong)t.Trapno); P64(sc + Sc64.Err, t.Err); P64(sc + Sc64.Cr2, t.Cr2); }
+        if (_deliveringTrap is { } t) { P64(sc + Sc64.Trapno, (ulong)t.Trapno); P64(sc + Sc64.Err, t.Err); P64(sc + Sc64.Cr2, t.Cr2); }
         P64(sc + Sc64.Oldmask, SignalState.Blocked);
         Syscalls.Handlers.SignalStack.Encode(FrameUcStack(regsSp), 64).CopyTo(f, RtFrame64.UcStack);
         P64(RtFrame64.UcSigmask, SignalState.Blocked);

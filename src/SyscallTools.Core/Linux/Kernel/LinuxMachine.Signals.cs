@@ -56,10 +56,16 @@ public sealed partial class LinuxMachine
             }
             SignalState.Pending &= ~SignalState.Bit(sig);
             RecalcSigPending();
+            // A trap's siginfo travels with the signal it raised; every other signal (one dequeued before it, one the
+            // tracer substitutes) has none, and once dequeued the trap's details are gone whatever happens next.
+            _deliveringTrap = _pendingTrapSig == sig ? _pendingTrap : null;
+            if (_pendingTrapSig == sig) (_pendingTrap, _pendingTrapSig) = (null, 0);
             if (Tracer.Attached)
             {
                 // The signal-delivery stop: the tracer may cancel the signal or substitute another.
-                sig = Tracer.SignalStop(sig, regs);
+                int chosen = Tracer.SignalStop(sig, regs);
+                if (chosen != sig) _deliveringTrap = null;
+                sig = chosen;
                 if (sig is <= 0 or > 64) continue;
             }
             var act = SignalState.Actions[sig];

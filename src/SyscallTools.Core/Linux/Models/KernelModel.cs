@@ -68,7 +68,10 @@ public abstract class KernelModel
     public virtual bool SkipsSlowExit(ThreadFlags flags) => false;
 
     /// <summary>int $0x80 always leaves through IRET (one decision, made once: it does not depend on the inputs).</summary>
-    public ExitDecision Int80Exit(ExitInputs x) => _int80Exit ??= ExitLadder.AlwaysIret(Name, "int $0x80 always returns with IRET",
+    public ExitDecision Int80Exit(ExitInputs x) => Int80Decision;
+
+    /// <summary>The one decision after int $0x80.</summary>
+    public ExitDecision Int80Decision => _int80Exit ??= ExitLadder.AlwaysIret(Name, "int $0x80 always returns with IRET",
         new ExitCheck("entry", "int $0x80", "SYSCALL or SYSENTER", false, "only the fast entries try an opportunistic fast exit"));
 
     private ExitDecision? _int80Exit;
