@@ -77,38 +77,9 @@ public sealed partial class Cpu
         return f;
     }
 
-    internal bool GetCF()
-    {
-        ulong m = SizeMask(LzBytes);
-        return LzOp switch
-        {
-            LazyOp.None => (ArithValue & RFlags.CF) != 0,
-            LazyOp.Add => (LzRes & m) < (LzA & m),
-            LazyOp.Adc => LzCarry ? (LzRes & m) <= (LzA & m) : (LzRes & m) < (LzA & m),
-            LazyOp.Sub => (LzA & m) < (LzB & m),
-            LazyOp.Sbb => LzCarry ? (LzA & m) <= (LzB & m) : (LzA & m) < (LzB & m),
-            LazyOp.Logic => false,
-            LazyOp.Inc or LazyOp.Dec => LzCarry,
-            LazyOp.Neg => (LzB & m) != 0,
-            _ => false,
-        };
-    }
+    internal bool GetCF() => LzOp == LazyOp.None ? (ArithValue & RFlags.CF) != 0 : LazyFlags.CF(LzOp, LzBytes, LzA, LzB, LzRes, LzCarry);
 
-    internal bool GetOF()
-    {
-        ulong s = SignBit(LzBytes);
-        return LzOp switch
-        {
-            LazyOp.None => (ArithValue & RFlags.OF) != 0,
-            LazyOp.Add or LazyOp.Adc => ((LzA ^ LzRes) & (LzB ^ LzRes) & s) != 0,
-            LazyOp.Sub or LazyOp.Sbb => ((LzA ^ LzB) & (LzA ^ LzRes) & s) != 0,
-            LazyOp.Logic => false,
-            LazyOp.Inc => (LzRes & SizeMask(LzBytes)) == s,
-            LazyOp.Dec => (LzRes & SizeMask(LzBytes)) == s - 1,
-            LazyOp.Neg => (LzRes & SizeMask(LzBytes)) == s,
-            _ => false,
-        };
-    }
+    internal bool GetOF() => LzOp == LazyOp.None ? (ArithValue & RFlags.OF) != 0 : LazyFlags.OF(LzOp, LzBytes, LzA, LzB, LzRes);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal bool GetZF() => LzOp == LazyOp.None ? (ArithValue & RFlags.ZF) != 0 : (LzRes & SizeMask(LzBytes)) == 0;
@@ -126,21 +97,8 @@ public sealed partial class Cpu
     }
 
     /// <summary>Evaluates a condition code (the low nibble of Jcc/SETcc/CMOVcc opcodes).</summary>
-    internal bool Condition(int cc)
-    {
-        bool r = (cc >> 1) switch
-        {
-            0 => GetOF(),
-            1 => GetCF(),
-            2 => GetZF(),
-            3 => GetCF() || GetZF(),
-            4 => GetSF(),
-            5 => GetPF(),
-            6 => GetSF() != GetOF(),
-            _ => GetZF() || GetSF() != GetOF(),
-        };
-        return (cc & 1) == 0 ? r : !r;
-    }
+    internal bool Condition(int cc) =>
+        LzOp == LazyOp.None ? LazyFlags.Condition(cc, ArithValue) : LazyFlags.Condition(cc, LzOp, LzBytes, LzA, LzB, LzRes, LzCarry);
 
     /// <summary>Sets the non-status flags; asks the interpreter to re-check TF/IF before the next instruction.</summary>
     internal void SetFlagsRest(ulong value)

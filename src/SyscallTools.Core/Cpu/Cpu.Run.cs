@@ -68,12 +68,18 @@ public sealed partial class Cpu
                     executed++;
                     continue;
                 }
-                if ((FlagsRest & (RFlags.TF | RFlags.RF)) == 0 && Shadow == 0 && Observer is null)
+                if ((FlagsRest & (RFlags.TF | RFlags.RF)) == 0 && Shadow == 0 && Observer is not { PerInstruction: true })
                 {
                     // Fast path: straight through blocks until something needs a look between instructions.
                     ulong before = InstructionsRetired + NativeCalls;
+                    _countMark = InstructionsRetired;
+                    _countCpl = Cpl;
                     try { RunFast(block, maxInstructions - executed); }
-                    finally { executed += (long)(InstructionsRetired + NativeCalls - before); }
+                    finally
+                    {
+                        executed += (long)(InstructionsRetired + NativeCalls - before);
+                        ReportRetired();
+                    }
                     _currentIndex = -1;
                 }
                 else
@@ -132,32 +138,45 @@ public sealed partial class Cpu
     private void RunFast(Block block, long room)
     {
         ulong end = InstructionsRetired + NativeCalls + (ulong)room;
+        var observer = Observer;
         while (true)
         {
+            // A counting observer hears of the previous block's instructions, at the ring they ran in.
+            if (observer is not null) ReportRetired();
             _running = block;
             BreakBlock = false;
             var ops = block.Ops;
             ulong left = end - InstructionsRetired - NativeCalls;
-            int limit = (ulong)ops.Length < left ? ops.Length : (int)left;
-            for (int k = 0; k < limit; k++)
+            if (block.Compiled is null && !block.NoCompile && CompileThreshold >= 0 && ++block.Heat > CompileThreshold) Compile(block);
+            if (block.Compiled is { } compiled && left >= (ulong)ops.Length)
             {
-                var op = ops[k];
-                _currentIndex = k;
-                Rip = op.Next;
-                op.Run(this, op);
-                InstructionsRetired++;
-                if (BreakBlock || Rip != op.Next) break;
+                // The whole block (and its iterations, if it loops on itself) fits in the budget: run the translation.
+                compiled(this, left);
+            }
+            else
+            {
+                int limit = (ulong)ops.Length < left ? ops.Length : (int)left;
+                for (int k = 0; k < limit; k++)
+                {
+                    var op = ops[k];
+                    _currentIndex = k;
+                    Rip = op.Next;
+                    op.Run(this, op);
+                    InstructionsRetired++;
+                    if (BreakBlock || Rip != op.Next) break;
+                }
             }
             if (InstructionsRetired + NativeCalls >= end || _halted || _stopRequested) return;
             // A break (a far transfer, a flag or code change) only needs the slow path if something now wants a look
             // between instructions; otherwise carry on with the next block, which GetBlock re-validates.
-            if (BreakBlock && ((FlagsRest & (RFlags.TF | RFlags.RF)) != 0 || Shadow != 0 || Observer is not null)) return;
+            if (BreakBlock && ((FlagsRest & (RFlags.TF | RFlags.RF)) != 0 || Shadow != 0 || Observer is { PerInstruction: true })) return;
             // A fetch fault on the next block belongs to its address, not to the branch that led there.
             _currentIndex = -1;
             block = GetBlock(Rip);
-            // Native functions run right here (no observer is attached on this path, so there is no event to send).
+            // Native functions run right here (a counting observer hears of each, as on the slow path).
             while (block.Native is { } native && !block.IsStop)
             {
+                if (observer is not null) { ReportRetired(); observer.NativeCall(this, Rip, native.Name); }
                 native.Body(this);
                 NativeCalls++;
                 if (InstructionsRetired + NativeCalls >= end || _halted || _stopRequested) return;
@@ -165,6 +184,18 @@ public sealed partial class Cpu
             }
             if (block.IsStop || ++_blocksSincePoll >= 4096) { _blocksSincePoll = 0; _pendingBlock = block; return; }
         }
+    }
+
+    /// <summary>The retired count when a counting observer was last told, and the ring the instructions since then ran in.</summary>
+    private ulong _countMark;
+    private int _countCpl;
+
+    /// <summary>Tells a counting observer how many instructions retired since it was last told; the next ones run at the current CPL.</summary>
+    private void ReportRetired()
+    {
+        if (Observer is { } o && InstructionsRetired != _countMark) o.InstructionsRetired(this, (long)(InstructionsRetired - _countMark), _countCpl);
+        _countMark = InstructionsRetired;
+        _countCpl = Cpl;
     }
 
     /// <summary>Native (C#) functions run so far; each counts as one step against a run's budget.</summary>

@@ -24,8 +24,21 @@ public sealed record FarTransfer(
 /// </summary>
 public interface ICpuObserver
 {
+    /// <summary>
+    /// Whether the observer needs <see cref="InstructionRetired"/> for every instruction (a trace). When false the
+    /// CPU keeps its fast path (and compiled blocks) and reports retired instructions in runs through
+    /// <see cref="InstructionsRetired"/>; far transfers, faults and native calls are reported either way.
+    /// </summary>
+    bool PerInstruction => true;
+
     /// <summary>An instruction at <paramref name="ip"/> (cpl as before it ran) retired.</summary>
     void InstructionRetired(Cpu cpu, ulong ip, int cpl);
+
+    /// <summary>
+    /// <paramref name="count"/> instructions retired at <paramref name="cpl"/> (as before each ran), for an observer
+    /// that does not want them one by one.
+    /// </summary>
+    void InstructionsRetired(Cpu cpu, long count, int cpl) { }
 
     void FarTransfer(Cpu cpu, FarTransfer transfer);
 

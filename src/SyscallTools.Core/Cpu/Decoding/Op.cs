@@ -41,4 +41,10 @@ internal sealed class Block
     public NativeFunction? Native;
     /// <summary>Set when the address is a stop address: a run stops before executing it.</summary>
     public bool IsStop;
+    /// <summary>Fast-path runs so far, until the block is compiled.</summary>
+    public int Heat;
+    /// <summary>The block translated to IL (Compiler/BlockCompiler), run instead of interpreting when the budget allows the whole block.</summary>
+    public Compiler.CompiledCode? Compiled;
+    /// <summary>Set when the block is not worth translating (nothing in it becomes IL, or 16-bit code).</summary>
+    public bool NoCompile;
 }

@@ -34,6 +34,14 @@ internal sealed class SyscallObserver(LinuxMachine machine, bool trace) : ICpuOb
         _pendingFar = null;
     }
 
+    /// <summary>Only a trace needs every instruction; counting per ring is done in runs, so the CPU keeps its fast path.</summary>
+    public bool PerInstruction => Events is not null;
+
+    public void InstructionsRetired(Cpu.Cpu cpu, long count, int cpl)
+    {
+        if (cpl == 3) User += count; else Kernel += count;
+    }
+
     public void InstructionRetired(Cpu.Cpu cpu, ulong ip, int cpl)
     {
         if (cpl == 3) User++; else Kernel++;

@@ -1,0 +1,544 @@
+using System.Reflection;
+using System.Reflection.Emit;
+using Iced.Intel;
+using Label = System.Reflection.Emit.Label;
+using FlowControl = Iced.Intel.FlowControl;
+using SyscallTools.Core.Cpu.Decoding;
+using SyscallTools.Core.Cpu.Semantics;
+
+namespace SyscallTools.Core.Cpu.Compiler;
+
+/// <summary>
+/// Runs a compiled block: the same effect on the <see cref="Cpu"/> as interpreting the block's instructions in
+/// <c>RunFast</c>, for a block that may loop on itself up to <paramref name="room"/> instructions.
+/// </summary>
+internal delegate void CompiledCode(Cpu c, ulong room);
+
+/// <summary>
+/// Translates a decoded block into IL (a <see cref="DynamicMethod"/>) that the .NET JIT turns into machine code.
+/// Register-only integer instructions (the ALU forms the interpreter's <see cref="FastAlu"/> handles, INC/DEC, MOV,
+/// LEA, NOP) and the closing JMP/Jcc become IL over locals: the guest registers they touch live in locals and are
+/// written back only where something else could look at them. Every other instruction is a call to the
+/// interpreter's own handler, with the registers and the lazy-flags record written back first, RIP, the retired
+/// count and the fault index set as the interpreter sets them, and the same "leave the block" test after it.
+/// A block whose last instruction branches back to its own start and that holds nothing but translated
+/// instructions loops inside the method (QEMU's chained translation blocks, in one method), counting
+/// iterations against the budget.
+/// </summary>
+internal sealed class BlockCompiler
+{
+    /// <summary>Iterations of a self-looping block per call, so the run loop still polls for cancellation and stops.</summary>
+    internal const ulong MaxIterations = 4096;
+
+    private static readonly FieldInfo FR = Field(nameof(Cpu.R));
+    private static readonly FieldInfo FRip = Field(nameof(Cpu.Rip));
+    private static readonly FieldInfo FRetired = Field(nameof(Cpu.InstructionsRetired));
+    private static readonly FieldInfo FBreak = Field(nameof(Cpu.BreakBlock));
+    private static readonly FieldInfo FIndex = Field("_currentIndex");
+    private static readonly FieldInfo FLzOp = Field(nameof(Cpu.LzOp));
+    private static readonly FieldInfo FLzBytes = Field(nameof(Cpu.LzBytes));
+    private static readonly FieldInfo FLzA = Field(nameof(Cpu.LzA));
+    private static readonly FieldInfo FLzB = Field(nameof(Cpu.LzB));
+    private static readonly FieldInfo FLzRes = Field(nameof(Cpu.LzRes));
+    private static readonly FieldInfo FLzCarry = Field(nameof(Cpu.LzCarry));
+    private static readonly FieldInfo FOpRun = typeof(Op).GetField(nameof(Op.Run))!;
+    private static readonly MethodInfo MGetCF = Method(typeof(Cpu), nameof(Cpu.GetCF));
+    private static readonly MethodInfo MCondition = Method(typeof(Cpu), nameof(Cpu.Condition));
+    private static readonly MethodInfo MLazyCF = Method(typeof(LazyFlags), nameof(LazyFlags.CF));
+    private static readonly MethodInfo MLazyCondition = typeof(LazyFlags).GetMethod(nameof(LazyFlags.Condition),
+        BindingFlags.Public | BindingFlags.Static, [typeof(int), typeof(LazyOp), typeof(int), typeof(ulong), typeof(ulong), typeof(ulong), typeof(bool)])!;
+    private static readonly MethodInfo MBranch = Method(typeof(ControlFlow), nameof(ControlFlow.Branch));
+    private static readonly MethodInfo MExecInvoke = typeof(Exec).GetMethod("Invoke")!;
+    private static readonly MethodInfo MLoopAllowed = Method(typeof(BlockCompiler), nameof(LoopAllowed));
+
+    private static FieldInfo Field(string name) =>
+        typeof(Cpu).GetField(name, BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic)
+        ?? throw new MissingFieldException(nameof(Cpu), name);
+
+    private static MethodInfo Method(Type t, string name) =>
+        t.GetMethod(name, BindingFlags.Instance | BindingFlags.Static | BindingFlags.Public | BindingFlags.NonPublic)
+        ?? throw new MissingMethodException(t.Name, name);
+
+    private readonly Op[] _ops;
+    private readonly ulong _start;
+    private readonly bool _loops;
+    private ILGenerator _il = null!;
+    private readonly LocalBuilder?[] _reg = new LocalBuilder?[16];
+    private readonly bool[] _loaded = new bool[16];
+    private readonly bool[] _dirty = new bool[16];
+    private LocalBuilder _lzA = null!, _lzB = null!, _lzRes = null!, _lzCarry = null!, _iters = null!, _loopRetired = null!;
+    /// <summary>The flag record's state: in the Cpu's fields, or in the locals with this operation and width.</summary>
+    private LazyOp _localOp = LazyOp.None;
+    private int _localBytes;
+    /// <summary>Instructions run since the Cpu's retired count was last brought up to date.</summary>
+    private int _unsynced;
+
+    private BlockCompiler(Op[] ops, ulong start)
+    {
+        _ops = ops;
+        _start = start;
+        _loops = LoopsOnItself(ops, start);
+    }
+
+    /// <summary>Whether a block is worth translating: at least one instruction becomes IL.</summary>
+    public static bool Worthwhile(Op[] ops) => ops.Any(o => Translates(o) || IsClosingBranch(o));
+
+    /// <summary>Compiles a block's instructions; the delegate is bound to <paramref name="ops"/> for the calls into the interpreter.</summary>
+    public static CompiledCode Compile(Op[] ops, ulong start, string name)
+    {
+        var dm = new DynamicMethod(name, typeof(void), [typeof(Op[]), typeof(Cpu), typeof(ulong)], typeof(Cpu).Module, skipVisibility: true);
+        new BlockCompiler(ops, start).Emit(dm.GetILGenerator());
+        return (CompiledCode)dm.CreateDelegate(typeof(CompiledCode), ops);
+    }
+
+    /// <summary>A self loop: every instruction translated and the last one a JMP/Jcc back to the start.</summary>
+    private static bool LoopsOnItself(Op[] ops, ulong start)
+    {
+        var last = ops[^1];
+        if (!IsClosingBranch(last) || last.A.Value != start) return false;
+        for (int k = 0; k < ops.Length - 1; k++) if (!Translates(ops[k])) return false;
+        return true;
+    }
+
+    private static bool IsReg(in Operand o) => o.Kind == OperandKind.Reg && o.Size >= 4;
+
+    /// <summary>The instructions that become IL (the rest call the interpreter's handler).</summary>
+    internal static bool Translates(Op op) => op.Mnemonic switch
+    {
+        Mnemonic.Add or Mnemonic.Sub or Mnemonic.Cmp or Mnemonic.And or Mnemonic.Or or Mnemonic.Xor or Mnemonic.Test =>
+            IsReg(op.A) && (IsReg(op.B) || op.B.Kind == OperandKind.Imm) && op.I.OpCount == 2,
+        Mnemonic.Inc or Mnemonic.Dec => IsReg(op.A) && op.I.OpCount == 1,
+        Mnemonic.Mov => IsReg(op.A) && (op.B.Kind == OperandKind.Imm || (IsReg(op.B) && op.B.Size == op.A.Size)) && op.I.OpCount == 2,
+        Mnemonic.Lea => IsReg(op.A) && op.B.Kind == OperandKind.Mem,
+        Mnemonic.Nop => true,
+        _ => false,
+    };
+
+    /// <summary>JMP rel or Jcc rel: the block's last instruction, translated with the interpreter's branch check.</summary>
+    internal static bool IsClosingBranch(Op op) =>
+        op.A.Kind == OperandKind.Imm && op.I.OpCount == 1 &&
+        ((op.Mnemonic == Mnemonic.Jmp && op.I.FlowControl == FlowControl.UnconditionalBranch) ||
+         (op.I.FlowControl == FlowControl.ConditionalBranch && op.I.ConditionCode != ConditionCode.None
+          && op.Mnemonic is not (Mnemonic.Loop or Mnemonic.Loope or Mnemonic.Loopne or Mnemonic.Jcxz or Mnemonic.Jecxz or Mnemonic.Jrcxz)));
+
+    private void Emit(ILGenerator il)
+    {
+        _il = il;
+        _lzA = il.DeclareLocal(typeof(ulong));
+        _lzB = il.DeclareLocal(typeof(ulong));
+        _lzRes = il.DeclareLocal(typeof(ulong));
+        _lzCarry = il.DeclareLocal(typeof(bool));
+        Label head = il.DefineLabel();
+        if (_loops)
+        {
+            _iters = il.DeclareLocal(typeof(ulong));
+            _loopRetired = il.DeclareLocal(typeof(ulong));
+            // iters = LoopAllowed(c) ? min(room / n, MaxIterations) : 1
+            Label one = il.DefineLabel(), set = il.DefineLabel();
+            il.Emit(OpCodes.Ldarg_1);
+            il.Emit(OpCodes.Ldc_I8, (long)_start);
+            il.Emit(OpCodes.Call, MLoopAllowed);
+            il.Emit(OpCodes.Brfalse, one);
+            il.Emit(OpCodes.Ldarg_2);
+            il.Emit(OpCodes.Ldc_I8, (long)_ops.Length);
+            il.Emit(OpCodes.Div_Un);
+            il.Emit(OpCodes.Ldc_I8, (long)MaxIterations);
+            il.Emit(OpCodes.Call, typeof(Math).GetMethod(nameof(Math.Min), [typeof(ulong), typeof(ulong)])!);
+            il.Emit(OpCodes.Br, set);
+            il.MarkLabel(one);
+            il.Emit(OpCodes.Ldc_I8, 1L);
+            il.MarkLabel(set);
+            il.Emit(OpCodes.Stloc, _iters);
+            // The registers the loop touches live in locals for all its iterations.
+            foreach (var r in RegistersTouched()) Load(r);
+            foreach (var r in RegistersWritten()) _dirty[r] = true;
+            il.MarkLabel(head);
+        }
+        for (int k = 0; k < _ops.Length; k++)
+        {
+            var op = _ops[k];
+            if (k == _ops.Length - 1 && IsClosingBranch(op)) { EmitClosingBranch(op, k, head); return; }
+            if (Translates(op)) { EmitTranslated(op); _unsynced++; }
+            else EmitCall(op, k);
+        }
+        // Fell off the end of a block that ends without a branch (the page or length limit, or a STOP address).
+        EmitExit(_ops[^1].Next, 0);
+        _il.Emit(OpCodes.Ret);
+    }
+
+    private IEnumerable<int> RegistersTouched()
+    {
+        var set = new SortedSet<int>();
+        foreach (var op in _ops)
+        {
+            if (!Translates(op)) continue;
+            foreach (var o in new[] { op.A, op.B })
+            {
+                if (o.Kind == OperandKind.Reg) set.Add(o.Reg);
+                if (o.Kind == OperandKind.Mem && op.Mnemonic == Mnemonic.Lea)
+                {
+                    if (o.Base != Operand.NoReg) set.Add(o.Base);
+                    if (o.Index != Operand.NoReg) set.Add(o.Index);
+                }
+            }
+        }
+        return set;
+    }
+
+    private IEnumerable<int> RegistersWritten() =>
+        _ops.Where(o => Translates(o) && o.Mnemonic is not (Mnemonic.Cmp or Mnemonic.Test or Mnemonic.Nop)).Select(o => (int)o.A.Reg).Distinct();
+
+    // ---- registers in locals ----
+
+    private LocalBuilder RegLocal(int r) => _reg[r] ??= _il.DeclareLocal(typeof(ulong));
+
+    private void Load(int r)
+    {
+        _il.Emit(OpCodes.Ldarg_1);
+        _il.Emit(OpCodes.Ldfld, FR);
+        _il.Emit(OpCodes.Ldc_I4, r);
+        _il.Emit(OpCodes.Ldelem_I8);
+        _il.Emit(OpCodes.Stloc, RegLocal(r));
+        _loaded[r] = true;
+    }
+
+    /// <summary>Pushes a guest register's 64-bit value.</summary>
+    private void PushReg(int r)
+    {
+        if (!_loaded[r]) Load(r);
+        _il.Emit(OpCodes.Ldloc, _reg[r]!);
+    }
+
+    /// <summary>Pops a value into a guest register as a write of <paramref name="bytes"/> does (a 32-bit write zero-extends).</summary>
+    private void PopReg(int r, int bytes)
+    {
+        if (bytes == 4) { _il.Emit(OpCodes.Conv_U4); _il.Emit(OpCodes.Conv_U8); }
+        _il.Emit(OpCodes.Stloc, RegLocal(r));
+        _loaded[r] = true;
+        _dirty[r] = true;
+    }
+
+    /// <summary>
+    /// Writes the registers changed in locals back to the Cpu. <paramref name="commit"/>: on the path that goes on
+    /// (before a call into the interpreter), so they are clean afterwards; an exit path leaves the state as it was
+    /// for the code emitted after it.
+    /// </summary>
+    private void FlushRegs(bool commit)
+    {
+        for (int r = 0; r < 16; r++)
+        {
+            if (!_dirty[r]) continue;
+            _il.Emit(OpCodes.Ldarg_1);
+            _il.Emit(OpCodes.Ldfld, FR);
+            _il.Emit(OpCodes.Ldc_I4, r);
+            _il.Emit(OpCodes.Ldloc, _reg[r]!);
+            _il.Emit(OpCodes.Stelem_I8);
+            if (commit && !_loops) _dirty[r] = false;
+        }
+    }
+
+    // ---- the lazy-flags record in locals ----
+
+    private void SetFlagRecord(LazyOp kind, int bytes, LocalBuilder a, Action pushB, LocalBuilder res)
+    {
+        _il.Emit(OpCodes.Ldloc, a);
+        _il.Emit(OpCodes.Stloc, _lzA);
+        pushB();
+        _il.Emit(OpCodes.Stloc, _lzB);
+        _il.Emit(OpCodes.Ldloc, res);
+        _il.Emit(OpCodes.Stloc, _lzRes);
+        _localOp = kind;
+        _localBytes = bytes;
+    }
+
+    /// <summary>Writes a record held in locals to the Cpu's fields, as the interpreter's handlers leave it.</summary>
+    private void FlushFlags(bool keepLocal = false)
+    {
+        if (_localOp == LazyOp.None) return;
+        void Store(FieldInfo f, Action push) { _il.Emit(OpCodes.Ldarg_1); push(); _il.Emit(OpCodes.Stfld, f); }
+        Store(FLzOp, () => _il.Emit(OpCodes.Ldc_I4, (int)_localOp));
+        Store(FLzBytes, () => _il.Emit(OpCodes.Ldc_I4, _localBytes));
+        Store(FLzA, () => _il.Emit(OpCodes.Ldloc, _lzA));
+        Store(FLzB, () => _il.Emit(OpCodes.Ldloc, _lzB));
+        Store(FLzRes, () => _il.Emit(OpCodes.Ldloc, _lzRes));
+        if (_localOp is LazyOp.Inc or LazyOp.Dec) Store(FLzCarry, () => _il.Emit(OpCodes.Ldloc, _lzCarry));
+        if (!keepLocal) _localOp = LazyOp.None;
+    }
+
+    private void PushCF()
+    {
+        switch (_localOp)
+        {
+            case LazyOp.None:
+                _il.Emit(OpCodes.Ldarg_1);
+                _il.Emit(OpCodes.Call, MGetCF);
+                break;
+            case LazyOp.Logic:
+                _il.Emit(OpCodes.Ldc_I4_0);
+                break;
+            default:
+                PushRecord();
+                _il.Emit(OpCodes.Ldloc, _lzCarry);
+                _il.Emit(OpCodes.Call, MLazyCF);
+                break;
+        }
+    }
+
+    private void PushRecord()
+    {
+        _il.Emit(OpCodes.Ldc_I4, (int)_localOp);
+        _il.Emit(OpCodes.Ldc_I4, _localBytes);
+        _il.Emit(OpCodes.Ldloc, _lzA);
+        _il.Emit(OpCodes.Ldloc, _lzB);
+        _il.Emit(OpCodes.Ldloc, _lzRes);
+    }
+
+    /// <summary>Pushes whether condition <paramref name="cc"/> (hardware order) holds.</summary>
+    private void PushCondition(int cc)
+    {
+        if (_localOp == LazyOp.None)
+        {
+            _il.Emit(OpCodes.Ldarg_1);
+            _il.Emit(OpCodes.Ldc_I4, cc);
+            _il.Emit(OpCodes.Call, MCondition);
+            return;
+        }
+        if (cc is 4 or 5)
+        {
+            // E/NE, the loop closers: ZF is the result being zero at the operation's width.
+            _il.Emit(OpCodes.Ldloc, _lzRes);
+            if (_localBytes == 4) _il.Emit(OpCodes.Conv_U4);
+            else if (_localBytes != 8) { _il.Emit(OpCodes.Ldc_I8, (long)Cpu.SizeMask(_localBytes)); _il.Emit(OpCodes.And); }
+            if (_localBytes == 4) _il.Emit(OpCodes.Ldc_I4_0); else _il.Emit(OpCodes.Ldc_I8, 0L);
+            _il.Emit(OpCodes.Ceq);
+            if (cc == 5) { _il.Emit(OpCodes.Ldc_I4_0); _il.Emit(OpCodes.Ceq); }
+            return;
+        }
+        _il.Emit(OpCodes.Ldc_I4, cc);
+        PushRecord();
+        _il.Emit(OpCodes.Ldloc, _lzCarry);
+        _il.Emit(OpCodes.Call, MLazyCondition);
+    }
+
+    // ---- instructions ----
+
+    private void EmitTranslated(Op op)
+    {
+        var il = _il;
+        int bytes = op.A.Size;
+        switch (op.Mnemonic)
+        {
+            case Mnemonic.Nop:
+                return;
+            case Mnemonic.Mov:
+                if (op.B.Kind == OperandKind.Imm) il.Emit(OpCodes.Ldc_I8, (long)op.B.Value);
+                else PushReg(op.B.Reg);
+                PopReg(op.A.Reg, bytes);
+                return;
+            case Mnemonic.Lea:
+            {
+                // The effective address only (DataMovement.Lea): displacement + base + index << scale, at the address size.
+                var m = op.B;
+                il.Emit(OpCodes.Ldc_I8, (long)m.Value);
+                if (m.Base != Operand.NoReg) { PushReg(m.Base); il.Emit(OpCodes.Add); }
+                if (m.Index != Operand.NoReg)
+                {
+                    PushReg(m.Index);
+                    if (m.Scale != 0) { il.Emit(OpCodes.Ldc_I4, (int)m.Scale); il.Emit(OpCodes.Shl); }
+                    il.Emit(OpCodes.Add);
+                }
+                if (m.AddrBytes == 4) { il.Emit(OpCodes.Conv_U4); il.Emit(OpCodes.Conv_U8); }
+                else if (m.AddrBytes == 2) { il.Emit(OpCodes.Conv_U2); il.Emit(OpCodes.Conv_U8); }
+                PopReg(op.A.Reg, bytes);
+                return;
+            }
+            case Mnemonic.Inc or Mnemonic.Dec:
+            {
+                // Arithmetic.IncR/DecR: CF is kept from before, the rest comes from a ± 1.
+                var kind = op.Mnemonic == Mnemonic.Inc ? LazyOp.Inc : LazyOp.Dec;
+                PushCF();
+                il.Emit(OpCodes.Stloc, _lzCarry);
+                var a = il.DeclareLocal(typeof(ulong));
+                var r = il.DeclareLocal(typeof(ulong));
+                PushReg(op.A.Reg);
+                il.Emit(OpCodes.Stloc, a);
+                il.Emit(OpCodes.Ldloc, a);
+                il.Emit(OpCodes.Ldc_I8, 1L);
+                il.Emit(kind == LazyOp.Inc ? OpCodes.Add : OpCodes.Sub);
+                il.Emit(OpCodes.Stloc, r);
+                il.Emit(OpCodes.Ldloc, r);
+                PopReg(op.A.Reg, bytes);
+                SetFlagRecord(kind, bytes, a, () => il.Emit(OpCodes.Ldc_I8, 1L), r);
+                return;
+            }
+            default:
+            {
+                // FastAlu.Alu: the record keeps the full 64-bit operands and result; readers mask to the width.
+                var a = il.DeclareLocal(typeof(ulong));
+                var b = il.DeclareLocal(typeof(ulong));
+                var r = il.DeclareLocal(typeof(ulong));
+                PushReg(op.A.Reg);
+                il.Emit(OpCodes.Stloc, a);
+                if (op.B.Kind == OperandKind.Imm) il.Emit(OpCodes.Ldc_I8, (long)op.B.Value);
+                else PushReg(op.B.Reg);
+                il.Emit(OpCodes.Stloc, b);
+                il.Emit(OpCodes.Ldloc, a);
+                il.Emit(OpCodes.Ldloc, b);
+                var (code, kind, writes) = op.Mnemonic switch
+                {
+                    Mnemonic.Add => (OpCodes.Add, LazyOp.Add, true),
+                    Mnemonic.Sub => (OpCodes.Sub, LazyOp.Sub, true),
+                    Mnemonic.Cmp => (OpCodes.Sub, LazyOp.Sub, false),
+                    Mnemonic.And => (OpCodes.And, LazyOp.Logic, true),
+                    Mnemonic.Or => (OpCodes.Or, LazyOp.Logic, true),
+                    Mnemonic.Xor => (OpCodes.Xor, LazyOp.Logic, true),
+                    _ => (OpCodes.And, LazyOp.Logic, false),
+                };
+                il.Emit(code);
+                il.Emit(OpCodes.Stloc, r);
+                if (writes) { il.Emit(OpCodes.Ldloc, r); PopReg(op.A.Reg, bytes); }
+                SetFlagRecord(kind, bytes, a, () => il.Emit(OpCodes.Ldloc, b), r);
+                return;
+            }
+        }
+    }
+
+    /// <summary>Brings the Cpu's retired count up to date (plus <paramref name="extra"/>), as it stands before the next instruction.</summary>
+    private void SyncRetired(int extra)
+    {
+        int n = _unsynced + extra;
+        if (n == 0 && !_loops) return;
+        _il.Emit(OpCodes.Ldarg_1);
+        _il.Emit(OpCodes.Ldarg_1);
+        _il.Emit(OpCodes.Ldfld, FRetired);
+        _il.Emit(OpCodes.Ldc_I8, (long)n);
+        _il.Emit(OpCodes.Add);
+        if (_loops) { _il.Emit(OpCodes.Ldloc, _loopRetired); _il.Emit(OpCodes.Add); }
+        _il.Emit(OpCodes.Stfld, FRetired);
+    }
+
+    private void SetRip(ulong value)
+    {
+        _il.Emit(OpCodes.Ldarg_1);
+        _il.Emit(OpCodes.Ldc_I8, (long)value);
+        _il.Emit(OpCodes.Stfld, FRip);
+    }
+
+    private void SetIndex(int k)
+    {
+        _il.Emit(OpCodes.Ldarg_1);
+        _il.Emit(OpCodes.Ldc_I4, k);
+        _il.Emit(OpCodes.Stfld, FIndex);
+    }
+
+    /// <summary>An instruction the compiler leaves to the interpreter: the Cpu brought up to date, its handler called, the same exit test.</summary>
+    private void EmitCall(Op op, int k)
+    {
+        var il = _il;
+        FlushRegs(commit: true);
+        FlushFlags();
+        SyncRetired(0);
+        _unsynced = 0;
+        SetRip(op.Next);
+        SetIndex(k);
+        // ops[k].Run(c, ops[k])
+        il.Emit(OpCodes.Ldarg_0);
+        il.Emit(OpCodes.Ldc_I4, k);
+        il.Emit(OpCodes.Ldelem_Ref);
+        il.Emit(OpCodes.Ldfld, FOpRun);
+        il.Emit(OpCodes.Ldarg_1);
+        il.Emit(OpCodes.Ldarg_0);
+        il.Emit(OpCodes.Ldc_I4, k);
+        il.Emit(OpCodes.Ldelem_Ref);
+        il.Emit(OpCodes.Callvirt, MExecInvoke);
+        _unsynced = 1;
+        // if (c.BreakBlock || c.Rip != op.Next) { retired += 1; return; }
+        Label go = il.DefineLabel(), leave = il.DefineLabel();
+        il.Emit(OpCodes.Ldarg_1);
+        il.Emit(OpCodes.Ldfld, FBreak);
+        il.Emit(OpCodes.Brtrue, leave);
+        il.Emit(OpCodes.Ldarg_1);
+        il.Emit(OpCodes.Ldfld, FRip);
+        il.Emit(OpCodes.Ldc_I8, (long)op.Next);
+        il.Emit(OpCodes.Beq, go);
+        il.MarkLabel(leave);
+        SyncRetired(0);
+        il.Emit(OpCodes.Ret);
+        il.MarkLabel(go);
+        // The handler may have changed any register.
+        Array.Clear(_loaded);
+    }
+
+    /// <summary>Leaves the method with the Cpu as the interpreter leaves it: registers and flags written back, RIP, retired count.</summary>
+    private void EmitExit(ulong rip, int extra)
+    {
+        FlushRegs(commit: false);
+        FlushFlags(keepLocal: true);
+        SetRip(rip);
+        SyncRetired(extra);
+    }
+
+    private void EmitClosingBranch(Op op, int k, Label head)
+    {
+        var il = _il;
+        ulong target = op.A.Value;
+        Label taken = il.DefineLabel();
+        bool conditional = op.Mnemonic != Mnemonic.Jmp;
+        if (conditional)
+        {
+            PushCondition(op.Sub);
+            il.Emit(OpCodes.Brtrue, taken);
+            // Not taken: on to the next instruction.
+            EmitExit(op.Next, 1);
+            il.Emit(OpCodes.Ret);
+        }
+        il.MarkLabel(taken);
+        if (_loops)
+        {
+            // Taken back to the start: another iteration while the budget allows.
+            Label leave = il.DefineLabel();
+            il.Emit(OpCodes.Ldloc, _iters);
+            il.Emit(OpCodes.Ldc_I8, 1L);
+            il.Emit(OpCodes.Sub);
+            il.Emit(OpCodes.Dup);
+            il.Emit(OpCodes.Stloc, _iters);
+            il.Emit(OpCodes.Ldc_I8, 0L);
+            il.Emit(OpCodes.Beq, leave);
+            il.Emit(OpCodes.Ldloc, _loopRetired);
+            il.Emit(OpCodes.Ldc_I8, (long)_ops.Length);
+            il.Emit(OpCodes.Add);
+            il.Emit(OpCodes.Stloc, _loopRetired);
+            il.Emit(OpCodes.Br, head);
+            il.MarkLabel(leave);
+        }
+        // Leaving by the branch: the interpreter's check of the target (canonical / CS limit) can fault at this instruction.
+        FlushRegs(commit: false);
+        FlushFlags(keepLocal: true);
+        SyncRetired(0);
+        SetRip(op.Next);
+        SetIndex(k);
+        il.Emit(OpCodes.Ldarg_1);
+        il.Emit(OpCodes.Ldc_I8, (long)target);
+        il.Emit(OpCodes.Call, MBranch);
+        SyncRetiredAfterBranch();
+        il.Emit(OpCodes.Ret);
+    }
+
+    private void SyncRetiredAfterBranch()
+    {
+        _il.Emit(OpCodes.Ldarg_1);
+        _il.Emit(OpCodes.Ldarg_1);
+        _il.Emit(OpCodes.Ldfld, FRetired);
+        _il.Emit(OpCodes.Ldc_I8, 1L);
+        _il.Emit(OpCodes.Add);
+        _il.Emit(OpCodes.Stfld, FRetired);
+    }
+
+    /// <summary>
+    /// Whether the block may branch to its own start without the interpreter's per-branch check: in 64-bit mode the
+    /// start is canonical (it was fetched); elsewhere it must lie inside the CS limit, which cannot change inside a
+    /// block of register instructions.
+    /// </summary>
+    internal static bool LoopAllowed(Cpu c, ulong start) =>
+        c.Mode == CpuMode.Long64 || start <= c.Seg[(int)SegReg.CS].Limit;
+}
