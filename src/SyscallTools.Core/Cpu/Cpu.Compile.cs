@@ -18,7 +18,26 @@ public sealed partial class Cpu
     /// How many times the fast path interprets a block before translating it (0: at once; negative: never, the
     /// interpreter alone). Translated and interpreted blocks have the same effect, instruction for instruction.
     /// </summary>
-    public int CompileThreshold { get; set; } = DefaultCompileThreshold;
+    public int CompileThreshold { get; set; } = ThresholdOverride.Value ?? DefaultCompileThreshold;
+
+    private static readonly AsyncLocal<int?> ThresholdOverride = new();
+
+    /// <summary>
+    /// Every CPU made on this logical flow (thread or async context) until the scope is disposed starts with
+    /// <paramref name="threshold"/>: how a test or a caller runs whole machines with the interpreter alone (-1) or
+    /// everything compiled (0) without touching other flows.
+    /// </summary>
+    public static IDisposable UseCompileThreshold(int threshold)
+    {
+        var previous = ThresholdOverride.Value;
+        ThresholdOverride.Value = threshold;
+        return new Restore(previous);
+    }
+
+    private sealed class Restore(int? previous) : IDisposable
+    {
+        public void Dispose() => ThresholdOverride.Value = previous;
+    }
 
     /// <summary>Blocks this CPU has run as compiled code (translated here or taken from the shared cache).</summary>
     public int CompiledBlockCount { get; private set; }

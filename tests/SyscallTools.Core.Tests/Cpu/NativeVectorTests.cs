@@ -43,13 +43,21 @@ public class NativeVectorTests
 
     [Theory]
     [MemberData(nameof(Cases))]
-    public void MatchesHardware(string file, string name)
+    public void MatchesHardware(string file, string name) => Check(file, name, compileThreshold: -1);
+
+    /// <summary>The same vectors with every block translated by the block compiler before it first runs.</summary>
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void MatchesHardwareCompiled(string file, string name) => Check(file, name, compileThreshold: 0);
+
+    private static void Check(string file, string name, int compileThreshold)
     {
         var row = VectorFile.Rows(file).First(r => r[0] == name);
         bool is64 = file.Contains("64", StringComparison.Ordinal);
         var names = is64 ? Names64 : Names32;
         // The vectors were recorded on an Intel machine (see Vectors/native/README.md).
         var cpu = TestMachine.Create(CpuProfile.IntelSkylake, is64 ? TestMode.Long64 : TestMode.Compat);
+        cpu.CompileThreshold = compileThreshold;
         cpu.Memory.Map(DataPage, 0x1000, PageFlags.UserData);
         cpu.Memory.Map(StackPage, 0x1000, PageFlags.UserData);
         cpu.Memory.Map(CodePage, 0x1000, PageFlags.User | PageFlags.Writable);
