@@ -15,7 +15,7 @@ public sealed record FuzzOptions
     public IReadOnlyList<string>? Only { get; init; }
     /// <summary>Replay one input: its index (with one fuzzer in <see cref="Only"/>).</summary>
     public long? Index { get; init; }
-    /// <summary>Every n-th input is run twice and the two results compared (0: never).</summary>
+    /// <summary>Every n-th input is run twice, the second time with every block compiled, and the two results compared (0: never).</summary>
     public int DeterminismEvery { get; init; } = 8;
     /// <summary>An input that takes longer than this (wall clock) is reported as a hang.</summary>
     public TimeSpan HangAfter { get; init; } = TimeSpan.FromSeconds(30);
@@ -237,12 +237,18 @@ public static class FuzzRunner
             report.DeterminismChecks++;
             using var hang2 = new CancellationTokenSource(options.HangAfter);
             var again = new FuzzContext(new Random(seed), null, hang2.Token);
-            try { f.Run(again); }
-            catch (Exception e) { again.Result.Append($"\n(second run threw {e.GetType().Name}: {e.Message})"); }
+            // The repeat translates every block before its first run (the first run mostly interprets: few blocks get
+            // hot in one input), so a disagreement is either non-determinism or the block compiler differing from
+            // the interpreter.
+            using (SyscallTools.Core.Cpu.Cpu.UseCompileThreshold(0))
+            {
+                try { f.Run(again); }
+                catch (Exception e) { again.Result.Append($"\n(second run threw {e.GetType().Name}: {e.Message})"); }
+            }
             if (again.Result.ToString() != ctx.Result.ToString())
             {
                 report.Disagreements++;
-                problem = "disagreement: the same input gave different results on two runs\n" + FirstDifference(ctx.Result.ToString(), again.Result.ToString());
+                problem = "disagreement: the same input gave different results on two runs (the second with every block compiled)\n" + FirstDifference(ctx.Result.ToString(), again.Result.ToString());
             }
         }
         return problem is null ? null : new FuzzFailure(f.Name, options.Seed, index, problem, ctx.Input.ToString().TrimEnd());
