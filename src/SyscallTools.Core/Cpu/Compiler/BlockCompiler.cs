@@ -149,7 +149,12 @@ internal sealed class BlockCompiler
             il.Emit(OpCodes.Ldc_I8, 1L);
             il.MarkLabel(set);
             il.Emit(OpCodes.Stloc, _iters);
-            // The registers the loop touches live in locals for all its iterations.
+            // The registers the loop touches live in locals for all its iterations. The flag record needs no write-back
+            // at the branch back: the only instructions here that read flags from before them are INC/DEC (CF) and the
+            // closing Jcc. A Jcc with no writer before it in the block reads the Cpu's fields, which nothing in the loop
+            // changes; an INC/DEC that is the block's first writer reads CF from the fields, which is stale from the
+            // second iteration on, but its CF is either overwritten by a later ADD/SUB/logic writer in the block (dead)
+            // or, when every writer is INC/DEC, equal to the fields' CF, since INC and DEC pass CF through.
             foreach (var r in RegistersTouched()) Load(r);
             foreach (var r in RegistersWritten()) _dirty[r] = true;
             il.MarkLabel(head);
