@@ -13,6 +13,28 @@ Describe 'Invoke-Syscall' {
         $r.Signal | Should -BeNullOrEmpty
     }
 
+    It 'runs on every machine of a -Cpu array in one invocation, one result per machine from its own machine' {
+        $pool = (New-EmuCpu -Vendor AMD), (New-EmuCpu -Vendor Intel), (New-EmuCpu -Vendor Intel -KernelBits 32)
+        $r = @(Invoke-Syscall -Cpu $pool getpid)
+        $r.Count | Should -Be 3
+        # The vDSO's entry and the exit differ per machine (AMD: SYSCALL; Intel: SYSENTER; a 32-bit kernel: SYSEXIT).
+        $r.EntryInstruction | Should -Be 'SYSCALL', 'SYSENTER', 'SYSENTER'
+        $r.ExitInstruction | Should -Be 'SYSRETL', 'SYSRETL', 'SYSEXIT'
+        $r.Vendor | Should -Be 'AMD', 'Intel', 'Intel'
+        foreach ($i in 0..2) { $pool[$i].LastSyscall | Should -Be $r[$i] }
+    }
+
+    It 'a machine in a -Cpu array whose task has exited gets its error and the others still run' {
+        $dead = New-EmuCpu
+        $null = Invoke-Syscall -Cpu $dead exit_group 0
+        $live = New-EmuCpu
+        $r = @(Invoke-Syscall -Cpu $dead, $live getpid -ErrorVariable err -ErrorAction SilentlyContinue)
+        $r.Count | Should -Be 1
+        $r[0].Return | Should -Be 4242
+        $err.Count | Should -Be 1
+        $err[0].FullyQualifiedErrorId | Should -BeLike 'SyscallTools.TaskExited*'
+    }
+
     It 'on AMD a 32-bit task''s vDSO uses SYSCALL and a 64-bit kernel exits with SYSRETL' {
         $r = New-EmuCpu -Vendor AMD | Invoke-Syscall getpid
         $r.EntryInstruction | Should -Be 'SYSCALL'

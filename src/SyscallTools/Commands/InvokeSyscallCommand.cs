@@ -20,8 +20,12 @@ public sealed class InvokeSyscallCommand : PSCmdlet
     public const string ByNumber = nameof(ByNumber);
 
     /// <summary>The machine to run on (New-EmuCpu).</summary>
+    /// <summary>
+    /// One machine or several: an array runs the call on each in turn inside one invocation (a sweep without the
+    /// per-object cost of the pipeline), one result per machine.
+    /// </summary>
     [Parameter(Mandatory = true, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
-    public EmuCpu Cpu { get; set; } = null!;
+    public EmuCpu[] Cpu { get; set; } = null!;
 
     /// <summary>The system call's name in the task's table (the i386 table for -Via Int80).</summary>
     [Parameter(Mandatory = true, Position = 0, ParameterSetName = ByName, ValueFromPipelineByPropertyName = true)]
@@ -59,10 +63,20 @@ public sealed class InvokeSyscallCommand : PSCmdlet
 
     protected override void ProcessRecord()
     {
-        var m = Cpu.Machine;
+        foreach (var cpu in Cpu)
+        {
+            // (Mandatory binding has already refused a null array or null elements.)
+            if (_cancel.IsCancellationRequested) return;
+            Invoke(cpu);
+        }
+    }
+
+    private void Invoke(EmuCpu cpu)
+    {
+        var m = cpu.Machine;
         if (m.Task.Exited)
         {
-            WriteError(TaskExitedError(Cpu));
+            WriteError(TaskExitedError(cpu));
             return;
         }
         var via = Via ?? m.DefaultEntry;
@@ -101,7 +115,7 @@ public sealed class InvokeSyscallCommand : PSCmdlet
         }
         else name = $"#{Number}";
 
-        if (!ShouldProcess(Cpu.ToString(), $"Invoke system call {name} ({number}) via {via}{(Count > 1 ? $" {Count} times" : "")}")) return;
+        if (!ShouldProcess(cpu.ToString(), $"Invoke system call {name} ({number}) via {via}{(Count > 1 ? $" {Count} times" : "")}")) return;
 
         var args = ArgumentList.Select(a => unchecked((ulong)a)).ToArray();
         SyscallResult? last = null;
@@ -123,10 +137,10 @@ public sealed class InvokeSyscallCommand : PSCmdlet
             }
             catch (InvalidOperationException e) when (m.Task.Exited)
             {
-                WriteError(TaskExitedError(Cpu, e));
+                WriteError(TaskExitedError(cpu, e));
                 break;
             }
-            WriteTracerErrors(Cpu, this);
+            WriteTracerErrors(cpu, this);
             done++;
             user += last.UserInstructions;
             kernel += last.KernelInstructions;
@@ -138,7 +152,7 @@ public sealed class InvokeSyscallCommand : PSCmdlet
             WriteProgress(progress);
         }
         if (last is null) return;
-        Cpu.LastSyscall = last;
+        cpu.LastSyscall = last;
         if (!MyInvocation.BoundParameters.ContainsKey(nameof(Count)))
         {
             WriteObject(last);
