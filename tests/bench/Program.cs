@@ -44,6 +44,19 @@ public static class Program
             Console.WriteLine($"boot: {clock.Elapsed.TotalMilliseconds * 1000 / boots:F0} µs per machine");
             return 0;
         }
+        if (args.Length > 1 && args[0] == "first" && long.TryParse(args[1], out var firsts))
+        {
+            // A sweep's unit: a new machine and its first system call (boot, decoding the entry path, the call site).
+            for (int i = 0; i < 20; i++) new LinuxMachine(new Linux618(), CpuProfile.AmdZen3).InvokeSyscall(20, via: EntryMethod.Int80);
+            var clock = Stopwatch.StartNew();
+            for (long i = 0; i < firsts; i++) new LinuxMachine(new Linux618(), CpuProfile.AmdZen3).InvokeSyscall(20, via: EntryMethod.Int80);
+            double total = clock.Elapsed.TotalMilliseconds * 1000 / firsts;
+            clock.Restart();
+            for (long i = 0; i < firsts; i++) _ = new LinuxMachine(new Linux618(), CpuProfile.AmdZen3);
+            double boot = clock.Elapsed.TotalMilliseconds * 1000 / firsts;
+            Console.WriteLine($"new machine + first call: {total:F0} µs ({boot:F0} µs of it the boot)");
+            return 0;
+        }
         if (args.Length > 1 && args[0] == "allocations")
         {
             using var sampler = new AllocationSampler();

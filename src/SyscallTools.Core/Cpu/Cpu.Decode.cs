@@ -173,7 +173,9 @@ public sealed partial class Cpu
     public void BindNative(ulong address, string name, Action<Cpu> body)
     {
         _natives[address] = new NativeFunction(address, name, body);
-        FlushDecodeCache();
+        // Decoded blocks may run through the address; with none decoded yet (a machine being booted binds hundreds of
+        // functions) there is nothing to forget, and clearing the lookup table each time was a third of a boot.
+        if (_blocks.Count > 0) FlushDecodeCache();
     }
 
     public IReadOnlyCollection<NativeFunction> Natives => _natives.Values;
