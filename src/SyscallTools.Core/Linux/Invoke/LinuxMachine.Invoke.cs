@@ -179,16 +179,15 @@ public sealed partial class LinuxMachine
         "r12" => Gpr.R12, "r13" => Gpr.R13, "r14" => Gpr.R14, _ => Gpr.R15,
     };
 
-    private readonly Dictionary<(EntryMethod, int, ulong), (byte[] Code, ulong ReturnPoint)> _callSites = new();
+    /// <summary>
+    /// Call sites by entry method, bitness, __kernel_vsyscall (Import-EmuVdso moves it) and where they are placed:
+    /// the bytes depend on nothing else, so machines share them (assembling one costs more than a system call).
+    /// </summary>
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<(EntryMethod, int, ulong, ulong), (byte[] Code, ulong ReturnPoint)> CallSites = new();
     private readonly byte[] _callSiteCheck = new byte[64];
 
-    /// <summary>The call site for an entry method, assembled once per machine and vDSO (Import-EmuVdso moves __kernel_vsyscall).</summary>
-    private (byte[] Code, ulong ReturnPoint) CallSite(EntryMethod method, int bits)
-    {
-        var key = (method, bits, KernelVsyscall);
-        if (!_callSites.TryGetValue(key, out var site)) _callSites[key] = site = BuildCallSite(method, bits);
-        return site;
-    }
+    private (byte[] Code, ulong ReturnPoint) CallSite(EntryMethod method, int bits) =>
+        CallSites.GetOrAdd((method, bits, KernelVsyscall, InvokeCode), k => BuildCallSite(k.Item1, k.Item2));
 
     /// <summary>The user code for one entry method, and the address control comes back to.</summary>
     private (byte[] Code, ulong ReturnPoint) BuildCallSite(EntryMethod method, int bits)
