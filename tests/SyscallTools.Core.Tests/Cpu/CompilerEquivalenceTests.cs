@@ -137,7 +137,19 @@ public class CompilerEquivalenceTests
                 if (bitness == 64) { if (w64) a.lea(d64, __[s64 + R64[rng.Next(R64.Length)] * (1 << rng.Next(4)) + imm]); else a.lea(d32, __[s64 + imm]); }
                 else a.lea(d32, __[s32 + R32[rng.Next(R32.Length)] * (1 << rng.Next(4)) + imm]);
                 return "lea";
-            case 12: a.nop(); return "nop";
+            case 12:
+                switch (rng.Next(4))
+                {
+                    case 0: a.nop(); return "nop";
+                    case 1:
+                        if (bitness == 64) a.movzx(d32, __byte_ptr[(long)Data + rng.Next(64)]); else a.movzx(d32, __byte_ptr[(uint)Data + (uint)rng.Next(64)]);
+                        return "movzx r,[m8]";
+                    case 2: a.movzx(d32, rng.Next(2) == 0 ? bh : cl); return "movzx r,r8";
+                    default:
+                        if (bitness == 64) { if (w64) a.mov(d64, __qword_ptr[(long)Data + rng.Next(8) * 8]); else a.mov(d32, __dword_ptr[(long)Data + rng.Next(16) * 4]); }
+                        else a.mov(d32, __dword_ptr[(uint)Data + (uint)rng.Next(16) * 4]);
+                        return "mov r,[m]";
+                }
             // Handed to the interpreter: flags readers and writers it keeps, memory, the stack.
             case 13: if (w64) a.adc(d64, s64); else a.adc(d32, s32); return "adc";
             case 14: if (w64) a.shl(d64, (byte)rng.Next(64)); else a.shl(d32, (byte)rng.Next(32)); return "shl";
@@ -179,9 +191,12 @@ public class CompilerEquivalenceTests
             var regs = new ulong[16];
             for (int r = 0; r < 16; r++) regs[r] = rng.Next(3) switch { 0 => (ulong)rng.Next(0, 40), 1 => (ulong)rng.NextInt64(), _ => 0xFFFF_FFFFUL + (ulong)rng.Next(-2, 2) };
             ulong flags = (ulong)rng.Next(0x1000);
+            var data = new byte[64];
+            rng.NextBytes(data);
+            void Fill(Cpu c) => c.Memory.WriteBytes(Data, data);
             // Budgets that end in the first block, inside a loop's iterations, and one past the loops.
             foreach (long budget in new long[] { 1, 2, rng.Next(3, 30), rng.Next(30, 400), 20_000 })
-                compiledBlocks += AssertSame(bitness, code, regs, flags, budget, $"seed {seed} program {program}: {listing}");
+                compiledBlocks += AssertSame(bitness, code, regs, flags, budget, $"seed {seed} program {program}: {listing}", Fill);
         }
         Assert.True(compiledBlocks > 0, "no program of this seed had a block worth compiling");
     }

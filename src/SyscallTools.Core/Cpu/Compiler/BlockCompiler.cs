@@ -50,6 +50,7 @@ internal sealed class BlockCompiler
     private static readonly MethodInfo MBranch = Method(typeof(ControlFlow), nameof(ControlFlow.Branch));
     private static readonly MethodInfo MExecInvoke = typeof(Exec).GetMethod("Invoke")!;
     private static readonly MethodInfo MLoopAllowed = Method(typeof(BlockCompiler), nameof(LoopAllowed));
+    private static readonly MethodInfo MLoad = Method(typeof(BlockCompiler), nameof(ReadMemory));
 
     private static FieldInfo Field(string name) =>
         typeof(Cpu).GetField(name, BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic)
@@ -66,11 +67,11 @@ internal sealed class BlockCompiler
     private readonly LocalBuilder?[] _reg = new LocalBuilder?[16];
     private readonly bool[] _loaded = new bool[16];
     private readonly bool[] _dirty = new bool[16];
-    private LocalBuilder _lzA = null!, _lzB = null!, _lzRes = null!, _lzCarry = null!, _iters = null!, _loopRetired = null!;
+    private LocalBuilder _lzA = null!, _lzB = null!, _lzRes = null!, _lzCarry = null!, _iters = null!, _loopRetired = null!, _base = null!;
     /// <summary>The flag record's state: in the Cpu's fields, or in the locals with this operation and width.</summary>
     private LazyOp _localOp = LazyOp.None;
     private int _localBytes;
-    /// <summary>Instructions run since the Cpu's retired count was last brought up to date.</summary>
+    /// <summary>Instructions of this pass through the block run so far (the retired count is the entry count plus these).</summary>
     private int _unsynced;
 
     private BlockCompiler(Op[] ops, ulong start)
@@ -102,17 +103,26 @@ internal sealed class BlockCompiler
 
     private static bool IsReg(in Operand o) => o.Kind == OperandKind.Reg && o.Size >= 4;
 
-    /// <summary>The instructions that become IL (the rest call the interpreter's handler).</summary>
+    /// <summary>
+    /// The instructions that become IL (the rest call the interpreter's handler): register and immediate forms, and
+    /// the forms that read one memory operand into a register (loads can fault, so the Cpu is brought up to date
+    /// before each, as before a call; stores stay with the interpreter, which notices writes to code).
+    /// </summary>
     internal static bool Translates(Op op) => op.Mnemonic switch
     {
-        Mnemonic.Add or Mnemonic.Sub or Mnemonic.Cmp or Mnemonic.And or Mnemonic.Or or Mnemonic.Xor or Mnemonic.Test =>
-            IsReg(op.A) && (IsReg(op.B) || op.B.Kind == OperandKind.Imm) && op.I.OpCount == 2,
+        Mnemonic.Add or Mnemonic.Sub or Mnemonic.Cmp or Mnemonic.And or Mnemonic.Or or Mnemonic.Xor =>
+            IsReg(op.A) && (IsReg(op.B) || op.B.Kind == OperandKind.Imm || IsLoad(op.B, op.A.Size)) && op.I.OpCount == 2,
+        Mnemonic.Test => IsReg(op.A) && (IsReg(op.B) || op.B.Kind == OperandKind.Imm) && op.I.OpCount == 2,
         Mnemonic.Inc or Mnemonic.Dec => IsReg(op.A) && op.I.OpCount == 1,
-        Mnemonic.Mov => IsReg(op.A) && (op.B.Kind == OperandKind.Imm || (IsReg(op.B) && op.B.Size == op.A.Size)) && op.I.OpCount == 2,
+        Mnemonic.Mov => IsReg(op.A) && (op.B.Kind == OperandKind.Imm || (IsReg(op.B) && op.B.Size == op.A.Size) || IsLoad(op.B, op.A.Size)) && op.I.OpCount == 2,
+        Mnemonic.Movzx => IsReg(op.A) && op.B.Size is 1 or 2 && (op.B.Kind is OperandKind.Reg or OperandKind.RegHigh8 || IsLoad(op.B, op.B.Size)),
         Mnemonic.Lea => IsReg(op.A) && op.B.Kind == OperandKind.Mem,
         Mnemonic.Nop => true,
         _ => false,
     };
+
+    private static bool IsLoad(in Operand o, int size) => o.Kind == OperandKind.Mem && o.Size == size && o.AddrBytes is 4 or 8;
+
 
     /// <summary>JMP rel or Jcc rel: the block's last instruction, translated with the interpreter's branch check.</summary>
     internal static bool IsClosingBranch(Op op) =>
@@ -128,6 +138,10 @@ internal sealed class BlockCompiler
         _lzB = il.DeclareLocal(typeof(ulong));
         _lzRes = il.DeclareLocal(typeof(ulong));
         _lzCarry = il.DeclareLocal(typeof(bool));
+        _base = il.DeclareLocal(typeof(ulong));
+        il.Emit(OpCodes.Ldarg_1);
+        il.Emit(OpCodes.Ldfld, FRetired);
+        il.Emit(OpCodes.Stloc, _base);
         Label head = il.DefineLabel();
         if (_loops)
         {
@@ -163,8 +177,9 @@ internal sealed class BlockCompiler
         {
             var op = _ops[k];
             if (k == _ops.Length - 1 && IsClosingBranch(op)) { EmitClosingBranch(op, k, head); return; }
-            if (Translates(op)) { EmitTranslated(op); _unsynced++; }
+            if (Translates(op)) EmitTranslated(op, k);
             else EmitCall(op, k);
+            _unsynced++;
         }
         // Fell off the end of a block that ends without a branch (the page or length limit, or a STOP address).
         EmitExit(_ops[^1].Next, 0);
@@ -177,10 +192,12 @@ internal sealed class BlockCompiler
         foreach (var op in _ops)
         {
             if (!Translates(op)) continue;
+            // Every register a translated instruction reads or writes, address registers included: in a loop all of
+            // them are loaded before the first iteration, so no load of a stale Cpu register sits inside the loop.
             foreach (var o in new[] { op.A, op.B })
             {
-                if (o.Kind == OperandKind.Reg) set.Add(o.Reg);
-                if (o.Kind == OperandKind.Mem && op.Mnemonic == Mnemonic.Lea)
+                if (o.Kind is OperandKind.Reg or OperandKind.RegHigh8) set.Add(o.Reg);
+                if (o.Kind == OperandKind.Mem)
                 {
                     if (o.Base != Operand.NoReg) set.Add(o.Base);
                     if (o.Index != Operand.NoReg) set.Add(o.Index);
@@ -327,7 +344,70 @@ internal sealed class BlockCompiler
 
     // ---- instructions ----
 
-    private void EmitTranslated(Op op)
+    /// <summary>Pushes an operand's effective address (no segment): displacement + base + index &lt;&lt; scale, at the address size.</summary>
+    private void PushEffectiveAddress(in Operand m)
+    {
+        var il = _il;
+        il.Emit(OpCodes.Ldc_I8, (long)m.Value);
+        if (m.Base != Operand.NoReg) { PushReg(m.Base); il.Emit(OpCodes.Add); }
+        if (m.Index != Operand.NoReg)
+        {
+            PushReg(m.Index);
+            if (m.Scale != 0) { il.Emit(OpCodes.Ldc_I4, (int)m.Scale); il.Emit(OpCodes.Shl); }
+            il.Emit(OpCodes.Add);
+        }
+        if (m.AddrBytes == 4) { il.Emit(OpCodes.Conv_U4); il.Emit(OpCodes.Conv_U8); }
+        else if (m.AddrBytes == 2) { il.Emit(OpCodes.Conv_U2); il.Emit(OpCodes.Conv_U8); }
+    }
+
+    /// <summary>
+    /// Pushes the value of a register, immediate or memory source at <paramref name="size"/> bytes. A memory read
+    /// can fault: the Cpu is brought up to date first (registers, flags, retired count, the instruction's index),
+    /// so the fault finds the state the interpreter would leave.
+    /// </summary>
+    private void PushSource(in Operand o, int size, int k)
+    {
+        var il = _il;
+        switch (o.Kind)
+        {
+            case OperandKind.Imm:
+                il.Emit(OpCodes.Ldc_I8, (long)o.Value);
+                return;
+            case OperandKind.RegHigh8:
+                PushReg(o.Reg);
+                il.Emit(OpCodes.Ldc_I4_8);
+                il.Emit(OpCodes.Shr_Un);
+                il.Emit(OpCodes.Conv_U1);
+                il.Emit(OpCodes.Conv_U8);
+                return;
+            case OperandKind.Reg:
+                PushReg(o.Reg);
+                switch (size)
+                {
+                    case 1: il.Emit(OpCodes.Conv_U1); il.Emit(OpCodes.Conv_U8); break;
+                    case 2: il.Emit(OpCodes.Conv_U2); il.Emit(OpCodes.Conv_U8); break;
+                    case 4: il.Emit(OpCodes.Conv_U4); il.Emit(OpCodes.Conv_U8); break;
+                }
+                return;
+            default:
+                // Cpu.ReadOp: Read(Linear(o), size), Linear adding the segment (and checking it) to the address.
+                FlushRegs(commit: true);
+                FlushFlags(keepLocal: true);
+                SyncRetired(0);
+                SetIndex(k);
+                il.Emit(OpCodes.Ldarg_1);
+                il.Emit(OpCodes.Ldc_I4, (int)o.Seg);
+                PushEffectiveAddress(o);
+                il.Emit(OpCodes.Ldc_I4, size);
+                il.Emit(OpCodes.Call, MLoad);
+                return;
+        }
+    }
+
+    /// <summary>A memory read as the interpreter's ReadOp makes it.</summary>
+    internal static ulong ReadMemory(Cpu c, int seg, ulong ea, int size) => c.Read(c.SegmentLinear(seg, ea), size);
+
+    private void EmitTranslated(Op op, int k)
     {
         var il = _il;
         int bytes = op.A.Size;
@@ -336,27 +416,18 @@ internal sealed class BlockCompiler
             case Mnemonic.Nop:
                 return;
             case Mnemonic.Mov:
-                if (op.B.Kind == OperandKind.Imm) il.Emit(OpCodes.Ldc_I8, (long)op.B.Value);
-                else PushReg(op.B.Reg);
+                PushSource(op.B, bytes, k);
+                PopReg(op.A.Reg, bytes);
+                return;
+            case Mnemonic.Movzx:
+                PushSource(op.B, op.B.Size, k);
                 PopReg(op.A.Reg, bytes);
                 return;
             case Mnemonic.Lea:
-            {
-                // The effective address only (DataMovement.Lea): displacement + base + index << scale, at the address size.
-                var m = op.B;
-                il.Emit(OpCodes.Ldc_I8, (long)m.Value);
-                if (m.Base != Operand.NoReg) { PushReg(m.Base); il.Emit(OpCodes.Add); }
-                if (m.Index != Operand.NoReg)
-                {
-                    PushReg(m.Index);
-                    if (m.Scale != 0) { il.Emit(OpCodes.Ldc_I4, (int)m.Scale); il.Emit(OpCodes.Shl); }
-                    il.Emit(OpCodes.Add);
-                }
-                if (m.AddrBytes == 4) { il.Emit(OpCodes.Conv_U4); il.Emit(OpCodes.Conv_U8); }
-                else if (m.AddrBytes == 2) { il.Emit(OpCodes.Conv_U2); il.Emit(OpCodes.Conv_U8); }
+                // The effective address only (DataMovement.Lea): no segment, no access.
+                PushEffectiveAddress(op.B);
                 PopReg(op.A.Reg, bytes);
                 return;
-            }
             case Mnemonic.Inc or Mnemonic.Dec:
             {
                 // Arithmetic.IncR/DecR: CF is kept from before, the rest comes from a ± 1.
@@ -384,7 +455,9 @@ internal sealed class BlockCompiler
                 var r = il.DeclareLocal(typeof(ulong));
                 PushReg(op.A.Reg);
                 il.Emit(OpCodes.Stloc, a);
-                if (op.B.Kind == OperandKind.Imm) il.Emit(OpCodes.Ldc_I8, (long)op.B.Value);
+                // A register source is the full register, as FastAlu reads it; a memory source the operand's bytes.
+                if (op.B.Kind == OperandKind.Mem) PushSource(op.B, bytes, k);
+                else if (op.B.Kind == OperandKind.Imm) il.Emit(OpCodes.Ldc_I8, (long)op.B.Value);
                 else PushReg(op.B.Reg);
                 il.Emit(OpCodes.Stloc, b);
                 il.Emit(OpCodes.Ldloc, a);
@@ -408,14 +481,16 @@ internal sealed class BlockCompiler
         }
     }
 
-    /// <summary>Brings the Cpu's retired count up to date (plus <paramref name="extra"/>), as it stands before the next instruction.</summary>
+    /// <summary>
+    /// Sets the Cpu's retired count to what it is before this pass's next instruction (plus <paramref name="extra"/>):
+    /// the count at entry, the earlier iterations, the instructions of this pass so far. An absolute value, so it can
+    /// be set before every instruction that may fault and again at the exit.
+    /// </summary>
     private void SyncRetired(int extra)
     {
         int n = _unsynced + extra;
-        if (n == 0 && !_loops) return;
         _il.Emit(OpCodes.Ldarg_1);
-        _il.Emit(OpCodes.Ldarg_1);
-        _il.Emit(OpCodes.Ldfld, FRetired);
+        _il.Emit(OpCodes.Ldloc, _base);
         _il.Emit(OpCodes.Ldc_I8, (long)n);
         _il.Emit(OpCodes.Add);
         if (_loops) { _il.Emit(OpCodes.Ldloc, _loopRetired); _il.Emit(OpCodes.Add); }
@@ -443,7 +518,6 @@ internal sealed class BlockCompiler
         FlushRegs(commit: true);
         FlushFlags();
         SyncRetired(0);
-        _unsynced = 0;
         SetRip(op.Next);
         SetIndex(k);
         // ops[k].Run(c, ops[k])
@@ -456,7 +530,6 @@ internal sealed class BlockCompiler
         il.Emit(OpCodes.Ldc_I4, k);
         il.Emit(OpCodes.Ldelem_Ref);
         il.Emit(OpCodes.Callvirt, MExecInvoke);
-        _unsynced = 1;
         // if (c.BreakBlock || c.Rip != op.Next) { retired += 1; return; }
         Label go = il.DefineLabel(), leave = il.DefineLabel();
         il.Emit(OpCodes.Ldarg_1);
@@ -467,7 +540,7 @@ internal sealed class BlockCompiler
         il.Emit(OpCodes.Ldc_I8, (long)op.Next);
         il.Emit(OpCodes.Beq, go);
         il.MarkLabel(leave);
-        SyncRetired(0);
+        SyncRetired(1);
         il.Emit(OpCodes.Ret);
         il.MarkLabel(go);
         // The handler may have changed any register.
@@ -525,18 +598,8 @@ internal sealed class BlockCompiler
         il.Emit(OpCodes.Ldarg_1);
         il.Emit(OpCodes.Ldc_I8, (long)target);
         il.Emit(OpCodes.Call, MBranch);
-        SyncRetiredAfterBranch();
+        SyncRetired(1);
         il.Emit(OpCodes.Ret);
-    }
-
-    private void SyncRetiredAfterBranch()
-    {
-        _il.Emit(OpCodes.Ldarg_1);
-        _il.Emit(OpCodes.Ldarg_1);
-        _il.Emit(OpCodes.Ldfld, FRetired);
-        _il.Emit(OpCodes.Ldc_I8, 1L);
-        _il.Emit(OpCodes.Add);
-        _il.Emit(OpCodes.Stfld, FRetired);
     }
 
     /// <summary>
