@@ -92,14 +92,18 @@ internal sealed class BlockCompiler
         return (CompiledCode)dm.CreateDelegate(typeof(CompiledCode), ops);
     }
 
-    /// <summary>A self loop: every instruction translated and the last one a JMP/Jcc back to the start.</summary>
+    /// <summary>
+    /// A self loop: the last instruction a JMP/Jcc back to the start. Instructions left to the interpreter may be in
+    /// it: after each the same "leave the block" test runs as in the interpreter (a far transfer, a write to code, a
+    /// flag change that needs a look, a stop), and nothing that stays in a block can change CPL, mode or mappings.
+    /// </summary>
     private static bool LoopsOnItself(Op[] ops, ulong start)
     {
         var last = ops[^1];
-        if (!IsClosingBranch(last) || last.A.Value != start) return false;
-        for (int k = 0; k < ops.Length - 1; k++) if (!Translates(ops[k])) return false;
-        return true;
+        return IsClosingBranch(last) && last.A.Value == start;
     }
+
+    private bool HasCalls => _ops.Take(_ops.Length - 1).Any(o => !Translates(o));
 
     private static bool IsReg(in Operand o) => o.Kind == OperandKind.Reg && o.Size >= 4;
 
@@ -543,8 +547,9 @@ internal sealed class BlockCompiler
         SyncRetired(1);
         il.Emit(OpCodes.Ret);
         il.MarkLabel(go);
-        // The handler may have changed any register.
+        // The handler may have changed any register: the locals are re-read when next used (all were written back).
         Array.Clear(_loaded);
+        Array.Clear(_dirty);
     }
 
     /// <summary>Leaves the method with the Cpu as the interpreter leaves it: registers and flags written back, RIP, retired count.</summary>
@@ -573,8 +578,12 @@ internal sealed class BlockCompiler
         il.MarkLabel(taken);
         if (_loops)
         {
-            // Taken back to the start: another iteration while the budget allows.
+            // Taken back to the start: another iteration while the budget allows. With calls into the interpreter in
+            // the loop, the flag record goes back to the Cpu (a handler before the first writer reads it there) and
+            // the registers they may have changed are re-read, so every iteration starts from the same state.
             Label leave = il.DefineLabel();
+            bool calls = HasCalls;
+            if (calls) FlushFlags(keepLocal: true);
             il.Emit(OpCodes.Ldloc, _iters);
             il.Emit(OpCodes.Ldc_I8, 1L);
             il.Emit(OpCodes.Sub);
@@ -582,6 +591,12 @@ internal sealed class BlockCompiler
             il.Emit(OpCodes.Stloc, _iters);
             il.Emit(OpCodes.Ldc_I8, 0L);
             il.Emit(OpCodes.Beq, leave);
+            if (calls)
+            {
+                var loadedBefore = (bool[])_loaded.Clone();
+                foreach (var r in RegistersTouched()) if (!_loaded[r]) Load(r);
+                Array.Copy(loadedBefore, _loaded, _loaded.Length);
+            }
             il.Emit(OpCodes.Ldloc, _loopRetired);
             il.Emit(OpCodes.Ldc_I8, (long)_ops.Length);
             il.Emit(OpCodes.Add);
