@@ -155,10 +155,19 @@ public sealed partial class LinuxMachine
         Memory.WriteBytes(stackTop - 0x100, "syscalltools\0"u8);
         InitialStackPointer = sp;
 
-        // Registers at exec (start_thread): all GPRs 0 but SP; EFLAGS 0x202; user selectors.
+        StartThread(text, sp);
+    }
+
+    /// <summary>
+    /// The registers exec leaves (ELF_PLAT_INIT / elf_common_init zero every GPR; start_thread sets IP, SP, the user
+    /// selectors and EFLAGS = X86_EFLAGS_IF, read back as 0x202 with the reserved bit 1).
+    /// </summary>
+    private void StartThread(ulong ip, ulong sp)
+    {
+        bool is32 = Task.Bitness == 32;
         for (int r = 0; r < 16; r++) Cpu[(Gpr)r] = 0;
         Cpu[Gpr.Rsp] = sp;
-        Cpu.Rip = text;
+        Cpu.Rip = ip;
         ushort cs = KernelBits == 64 ? (is32 ? Selectors.X64.User32Cs : Selectors.X64.UserCs) : Selectors.X86.UserCs;
         ushort ds = KernelBits == 64 ? Selectors.X64.UserDs : Selectors.X86.UserDs;
         LoadUserSegment(SegReg.CS, cs);

@@ -65,6 +65,7 @@ internal sealed class SyscallObserver(LinuxMachine machine, bool trace) : ICpuOb
                     _ => EntryKind.Exception,
                 };
                 machine.Current.EntryStub = machine.Symbolize(t.ToIp);
+                machine.Current.EntryIp = t.FromIp;
             }
         }
         if (t.FromCpl == 0 && t.ToCpl == 3)

@@ -10,6 +10,8 @@ public sealed class KernelCallRecord
 {
     public EntryKind Entry { get; internal set; }
     public string? EntryStub { get; internal set; }
+    /// <summary>The user address of the instruction that entered the kernel (inside the vDSO for __kernel_vsyscall).</summary>
+    public ulong EntryIp { get; internal set; }
     public long Number { get; internal set; } = -1;
     public ExitDecision? Exit { get; internal set; }
     /// <summary>The instruction that actually left the kernel for this entry (SYSRETQ, SYSRETL, SYSEXIT, IRETQ…).</summary>
