@@ -66,6 +66,7 @@ internal sealed class CpuFaultException(CpuFault fault) : Exception(fault.ToStri
     public static CpuFaultException Np(uint error, string reason) => new(new CpuFault { Vector = Vector.NP, ErrorCode = error, HasErrorCode = true, Reason = reason });
     public static CpuFaultException Ts(uint error, string reason) => new(new CpuFault { Vector = Vector.TS, ErrorCode = error, HasErrorCode = true, Reason = reason });
     public static CpuFaultException Ud(string reason) => new(new CpuFault { Vector = Vector.UD, Reason = reason });
+    public static CpuFaultException Nm(string reason) => new(new CpuFault { Vector = Vector.NM, Reason = reason });
     public static CpuFaultException De(string reason) => new(new CpuFault { Vector = Vector.DE, Reason = reason });
     public static CpuFaultException NotModelled(string what) => new(new CpuFault { Vector = Vector.UD, NotModelled = what, Reason = $"{what} is not modelled by this emulator" });
     public static CpuFaultException Pf(ulong address, uint error, string reason) => new(new CpuFault { Vector = Vector.PF, ErrorCode = error, HasErrorCode = true, Cr2 = address, Reason = reason });

@@ -9,6 +9,8 @@ internal enum OperandKind : byte
     RegHigh8,
     Imm,
     Mem,
+    /// <summary>An XMM register (Reg is its number 0..15); the SSE families read it as 128 bits.</summary>
+    Xmm,
     /// <summary>An operand the generic readers do not handle (segment, control register...); the handler reads it from the Iced instruction.</summary>
     Other,
 }

@@ -52,6 +52,7 @@ public sealed partial class LinuxMachine
         Memory.WriteUInt64(Layout.PerCpu + KernelLayout.PerCpuTopOfStack, Layout.StackTop);
 
         Cpu.EnterLongMode();
+        InitFpu();
         Cpu.Efer |= Msr.EferSce | Msr.EferNxe;
         // syscall_init(): STAR, LSTAR, CSTAR, FMASK and the SYSENTER MSRs (programmed on AMD too, where SYSENTER #UDs).
         Cpu.WriteMsr(Msr.Star, ((ulong)Selectors.X64.User32Cs << 48) | ((ulong)Selectors.X64.KernelCs << 32));
@@ -101,6 +102,7 @@ public sealed partial class LinuxMachine
         Memory.WriteUInt64(Layout.PerCpu + KernelLayout.PerCpuTopOfStack, Layout.StackTop);
 
         Cpu.Cr0 |= ControlBits.Cr0Pg;
+        InitFpu();
         Cpu.Efer = Msr.EferNxe;
         // 32-bit kernels use SYSENTER (when the CPU has SEP) and never SYSCALL. SYSENTER_ESP points at the TSS's sp0
         // slot area; the entry loads the real stack from there.
