@@ -25,7 +25,9 @@ public sealed partial class LinuxMachine
             bool modelled = row?.Modelled ?? e.Number >= SyscallTable.NrSyscalls;
             string name = row?.Name ?? $"syscall {e.Number}";
             if (!modelled && !notModelled.Contains(name)) notModelled.Add(name);
-            long? ret = e.ExitInstruction is null ? null : ReturnOf(e);
+            // The value the call produced, as strace shows it (-ERESTARTSYS when a handler then ran); ax as the kernel
+            // left it where no implementation ran. Nothing for a call that never returned.
+            long? ret = e.ExitInstruction is null ? null : e.Return is long v ? (Task.Bitness == 32 ? (int)v : v) : ReturnOf(e);
             calls.Add(new ProcessSyscall
             {
                 Index = calls.Count + 1,

@@ -14,6 +14,9 @@ public sealed class KernelCallRecord
     public ulong EntryIp { get; internal set; }
     public long Number { get; internal set; } = -1;
     public ExitDecision? Exit { get; internal set; }
+    /// <summary>What the system call's implementation returned (a restart code such as -ERESTARTSYS included), or null
+    /// when no implementation ran (an out-of-range number, a tracer's skip).</summary>
+    public long? Return { get; internal set; }
     /// <summary>The instruction that actually left the kernel for this entry (SYSRETQ, SYSRETL, SYSEXIT, IRETQ…).</summary>
     public string? ExitInstruction { get; internal set; }
     /// <summary>Where the exit instruction returned to in user mode.</summary>
