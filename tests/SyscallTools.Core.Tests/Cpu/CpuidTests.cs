@@ -78,6 +78,33 @@ public class CpuidTests
         Assert.Equal(0u, ecx & ~listedEcx);
     }
 
+    /// <summary>Leaf 7 EBX and 8000_0001h ECX the same way: BMI1 and LZCNT are modelled, BMI2 and AVX2 are not.</summary>
+    private static readonly (string Feature, uint Leaf, int Bit, Action<Assembler>[] Probe)[] ExtendedFamilies =
+    [
+        ("BMI1", 7, 3, [a => a.andn(eax, ebx, ecx), a => a.bextr(eax, ebx, ecx), a => a.blsi(eax, ebx), a => a.blsmsk(eax, ebx), a => a.blsr(eax, ebx), a => a.tzcnt(eax, ebx)]),
+        ("AVX2", 7, 5, [a => a.vpaddb(ymm0, ymm1, ymm2)]),
+        ("BMI2", 7, 8, [a => a.sarx(eax, ebx, ecx), a => a.bzhi(eax, ebx, ecx), a => a.pdep(eax, ebx, ecx)]),
+        ("LZCNT", 0x8000_0001, 5, [a => a.lzcnt(eax, ebx)]),
+    ];
+
+    [Theory]
+    [MemberData(nameof(Profiles))]
+    public void Leaf7AndExtendedLeafReportExactlyTheModelledFamilies(string profile)
+    {
+        var p = Find(profile);
+        foreach (var (feature, leaf, bit, probes) in ExtendedFamilies)
+        {
+            var r = p.Cpuid(leaf, 0, CpuMode.Long64);
+            bool reported = (((leaf == 7 ? r.Ebx : r.Ecx) >> bit) & 1) != 0;
+            foreach (var probe in probes)
+                Assert.True(Modelled(64, probe) == reported, $"{p.Name}: {feature} reported {reported} but an instruction of it is {(reported ? "not " : "")}modelled");
+        }
+        // Leaf 7 EBX: BMI1 and the paging features SMEP and SMAP only; 8000_0001h ECX: LAHF/SAHF in 64-bit mode and LZCNT.
+        Assert.Equal(CpuProfile.Leaf7EbxBmi1 | CpuProfile.Leaf7EbxSmep | CpuProfile.Leaf7EbxSmap, p.Cpuid(7, 0, CpuMode.Long64).Ebx);
+        Assert.Equal(CpuProfile.ExtEcxLahf | CpuProfile.ExtEcxLzcnt, p.Cpuid(0x8000_0001, 0, CpuMode.Long64).Ecx);
+        Assert.True(Modelled(64, a => a.lahf()) && Modelled(64, a => a.sahf()));
+    }
+
     /// <summary>
     /// Leaf 1 of the real parts: Intel Core i7-6700 (Skylake) ECX 7FFAFBBFh EDX BFEBFBFFh; AMD Zen 3 (family 19h) EDX
     /// 178BFBFFh and ECX 7ED8320Bh (bits common to the Zen generations; PCID and others aside). The model reports a subset.
