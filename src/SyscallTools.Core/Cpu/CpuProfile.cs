@@ -100,8 +100,9 @@ public sealed class CpuProfile
         Leaf1EcxSse42 = 1u << 20, Leaf1EcxMovbe = 1u << 22, Leaf1EcxPopcnt = 1u << 23, Leaf1EcxXsave = 1u << 26,
         Leaf1EcxOsxsave = 1u << 27, Leaf1EcxAvx = 1u << 28;
     public const uint ExtEdxSyscall = 1u << 11, ExtEdxNx = 1u << 20, ExtEdxLm = 1u << 29;
-    public const uint ExtEcxLahf = 1u << 0;
-    public const uint Leaf7EbxSmep = 1u << 7, Leaf7EbxSmap = 1u << 20;
+    public const uint ExtEcxLahf = 1u << 0, ExtEcxLzcnt = 1u << 5;
+    public const uint Leaf7EbxBmi1 = 1u << 3, Leaf7EbxAvx2 = 1u << 5, Leaf7EbxSmep = 1u << 7, Leaf7EbxBmi2 = 1u << 8,
+        Leaf7EbxErms = 1u << 9, Leaf7EbxSmap = 1u << 20;
 
     /// <summary>
     /// CPUID.01H:EDX as this model reports it: only what the emulator implements. x87 (FPU) is reported because every
@@ -144,7 +145,8 @@ public sealed class CpuProfile
             case 2 or 4:
                 return CacheLeaves.Cpuid(this, leaf, subleaf);
             case 7:
-                return subleaf == 0 ? (0u, Leaf7EbxSmep | Leaf7EbxSmap, 0u, 0u) : (0u, 0u, 0u, 0u);
+                // BMI1: ANDN BEXTR BLSI BLSMSK BLSR TZCNT are modelled; not BMI2, AVX2 or ERMS (a REP MOVSB hint glibc would act on).
+                return subleaf == 0 ? (0u, Leaf7EbxBmi1 | Leaf7EbxSmep | Leaf7EbxSmap, 0u, 0u) : (0u, 0u, 0u, 0u);
             case 0x8000_0000:
                 return (0x8000_0008, Vendor == CpuVendor.Amd ? Chars(VendorString, 0) : 0,
                         Vendor == CpuVendor.Amd ? Chars(VendorString, 8) : 0, Vendor == CpuVendor.Amd ? Chars(VendorString, 4) : 0);
@@ -152,7 +154,7 @@ public sealed class CpuProfile
             {
                 uint edx = ExtEdxNx | ExtEdxLm;
                 if (!SyscallCpuidBitOnlyIn64BitMode || mode == CpuMode.Long64) edx |= ExtEdxSyscall;
-                return (Vendor == CpuVendor.Amd ? Signature : 0, 0, ExtEcxLahf, edx);
+                return (Vendor == CpuVendor.Amd ? Signature : 0, 0, ExtEcxLahf | ExtEcxLzcnt, edx);
             }
             case >= 0x8000_0002 and <= 0x8000_0004:
             {

@@ -9,10 +9,10 @@ internal enum OperandKind : byte
     RegHigh8,
     Imm,
     Mem,
-    /// <summary>An XMM register (Reg is its number 0..15); the SSE families read it as 128 bits.</summary>
-    Xmm,
     /// <summary>An operand the generic readers do not handle (segment, control register...); the handler reads it from the Iced instruction.</summary>
     Other,
+    /// <summary>An XMM register (Reg is its number 0..15); the SSE families read it as 128 bits.</summary>
+    Xmm,
 }
 
 /// <summary>One operand of a decoded instruction, pre-resolved so execution never consults Iced.</summary>

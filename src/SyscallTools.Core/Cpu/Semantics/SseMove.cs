@@ -111,9 +111,10 @@ internal sealed class SseMove
         c.Xmm[op.A.Reg] = c.Xmm[op.A.Reg].AsUInt64().WithElement(1, c.Xmm[op.B.Reg].AsUInt64().GetElement(0)).AsByte();
     }
 
+    /// <summary>MOVNTI stores a general register: it is an SSE2 instruction but does not depend on CR0.EM, CR0.TS or CR4.OSFXSR (SDM Vol. 2B MOVNTI, "Protected Mode Exceptions").</summary>
     private void Movnti(Cpu c, Op op)
     {
-        c.SimdCheck(op);
+        if ((c.Profile.Leaf1Edx & CpuProfile.Leaf1EdxSse2) == 0) throw CpuFaultException.Ud($"MOVNTI: CPUID.01H:EDX.SSE2 is 0 on {c.Profile.Name}");
         c.WriteOp(op.A, c.ReadOp(op.B));
     }
 
