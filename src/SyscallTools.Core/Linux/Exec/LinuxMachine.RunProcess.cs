@@ -12,9 +12,18 @@ public sealed partial class LinuxMachine
     /// </summary>
     public ProcessRunResult RunProcess(long budget = 100_000_000, CancellationToken cancel = default)
     {
+        return RunProcess(budget, MaxRecordedEntries, cancel);
+    }
+
+    /// <summary>How many kernel entries a run records by default: beyond them only a count is kept.</summary>
+    public const int MaxRecordedEntries = 100_000;
+
+    /// <summary>As <see cref="RunProcess(long, CancellationToken)"/>, keeping at most <paramref name="maxRecorded"/> kernel entries.</summary>
+    public ProcessRunResult RunProcess(long budget, int maxRecorded, CancellationToken cancel = default)
+    {
         var layout = ExecLayout ?? throw new InvalidOperationException("Nothing has been exec'd on this machine: call Exec first.");
         if (Task.Exited) throw new InvalidOperationException("The task has already exited; make a new machine.");
-        var (run, observer) = RunObserved(ulong.MaxValue, budget, false, cancel);
+        var (run, observer) = RunObserved(ulong.MaxValue, budget, false, cancel, maxRecorded);
         var calls = new List<ProcessSyscall>();
         var notModelled = new List<string>();
         foreach (var e in observer.Entries)
@@ -63,6 +72,7 @@ public sealed partial class LinuxMachine
             Stderr = Task.Stderr,
             Syscalls = calls,
             NotModelledSyscalls = notModelled,
+            UnrecordedEntries = observer.Dropped,
             NotModelledInstruction = fault?.NotModelled is string nm ? $"{nm} at 0x{fault.Rip:x}: {Cpu.Disassemble(fault.Rip, Task.Bitness) ?? "?"}" : null,
             Fault = fault,
             Oops = observer.Entries.Select(e => e.Oops).FirstOrDefault(x => x is not null) ?? Current.Oops,

@@ -21,6 +21,9 @@ public sealed record ProcessRunResult
     public string Stdout { get; init; } = "";
     public string Stderr { get; init; } = "";
     public IReadOnlyList<ProcessSyscall> Syscalls { get; init; } = [];
+    /// <summary>Kernel entries after the first <see cref="LinuxMachine.MaxRecordedEntries"/>, counted but not recorded
+    /// (so not in <see cref="Syscalls"/>, and their calls not in <see cref="NotModelledSyscalls"/>).</summary>
+    public long UnrecordedEntries { get; init; }
     /// <summary>The names of the calls it made that the model answered -ENOSYS without implementing, once each.</summary>
     public IReadOnlyList<string> NotModelledSyscalls { get; init; } = [];
     /// <summary>The instruction that raised #UD because the CPU model lacks it, if one stopped the program.</summary>

@@ -124,4 +124,22 @@ public class ExecTests
         Assert.Equal(0, r.ExitStatus);
         Assert.StartsWith("hello, world\n", r.Stdout);
     }
+
+    [FixtureFact("64")]
+    public void A_run_keeps_a_bounded_record_and_counts_the_rest()
+    {
+        var image = File.ReadAllBytes(Fixtures.PathOf("syscall_loop", "64")!);
+        var whole = M(64);
+        whole.Exec(Request(image));
+        var all = whole.RunProcess();
+        var m = M(64);
+        m.Exec(Request(image));
+        var r = m.RunProcess(100_000_000, maxRecorded: 20);
+        Assert.Equal(0, r.ExitStatus);
+        Assert.StartsWith("100 of 100 agree", r.Stdout);                      // the run itself is whole
+        Assert.Equal(20, r.Syscalls.Count);
+        Assert.True(all.Syscalls.Count > 100);                                 // the loop alone makes 100 calls
+        Assert.Equal(all.Syscalls.Count, r.Syscalls.Count + r.UnrecordedEntries);
+        Assert.Equal(all.Syscalls.Take(20).Select(s => s.Name), r.Syscalls.Select(s => s.Name));
+    }
 }
