@@ -28,11 +28,15 @@ public sealed partial class LinuxMachine
         var notModelled = new List<string>();
         foreach (var e in observer.Entries)
         {
-            if (e.Entry is EntryKind.None or EntryKind.Exception || e.Number < 0) continue;
+            if (e.Entry is EntryKind.None or EntryKind.Exception) continue;
+            // A number at or above NR_syscalls never reaches the table (the entry answers -ENOSYS itself): orig_ax has it.
+            long number = e.Number >= 0 ? e.Number : OrigAxOf(e) ?? -1;
+            if (number < 0) continue;
             var abi = e.Entry == EntryKind.Int80 || Task.Bitness == 32 ? SyscallAbi.I386 : SyscallAbi.X86_64;
-            var row = SyscallTable.For(abi).ByNumber(e.Number);
-            bool modelled = row?.Modelled ?? e.Number >= SyscallTable.NrSyscalls;
-            string name = row?.Name ?? $"syscall {e.Number}";
+            var row = SyscallTable.For(abi).ByNumber(number);
+            // Out of range is the kernel's own -ENOSYS, not a gap in the model.
+            bool modelled = row?.Modelled ?? number >= SyscallTable.NrSyscalls;
+            string name = row?.Name ?? $"syscall {number}";
             if (!modelled && !notModelled.Contains(name)) notModelled.Add(name);
             // The value the call produced, as strace shows it (-ERESTARTSYS when a handler then ran); ax as the kernel
             // left it where no implementation ran. Nothing for a call that never returned.
@@ -40,7 +44,7 @@ public sealed partial class LinuxMachine
             calls.Add(new ProcessSyscall
             {
                 Index = calls.Count + 1,
-                Number = e.Number,
+                Number = number,
                 Name = name,
                 EntryInstruction = e.Entry switch { EntryKind.Sysenter => "SYSENTER", EntryKind.Int80 => "INT 0x80", _ => "SYSCALL" },
                 EntryStub = e.EntryStub,
@@ -85,11 +89,15 @@ public sealed partial class LinuxMachine
     }
 
     /// <summary>ax as pt_regs held it when the kernel left, sign-extended from the task's width.</summary>
-    private long? ReturnOf(KernelCallRecord e)
+    private long? ReturnOf(KernelCallRecord e) => RegisterAtExit(e, "ax");
+
+    private long? OrigAxOf(KernelCallRecord e) => RegisterAtExit(e, "orig_ax");
+
+    private long? RegisterAtExit(KernelCallRecord e, string register)
     {
         if (e.PtRegsAtExit is null) return null;
         foreach (var (name, value) in e.PtRegsAtExit)
-            if (name == "ax") return Task.Bitness == 32 || KernelBits == 32 ? (int)value : (long)value;
+            if (name == register) return Task.Bitness == 32 || KernelBits == 32 ? (int)value : (long)value;
         return null;
     }
 }
