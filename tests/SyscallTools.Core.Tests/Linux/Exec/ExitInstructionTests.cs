@@ -96,4 +96,17 @@ public class ExitInstructionTests
         Assert.Equal(["rseq"], r.NotModelledSyscalls);
         Assert.Contains(r.Syscalls, s => s.Name == "rseq" && s.Errno == "ENOSYS" && !s.Modelled);
     }
+
+    [FixtureFact("32")]
+    public void Without_a_vdso_there_is_no_AT_SYSINFO_and_glibc_makes_every_call_by_int80()
+    {
+        var m = new Core.Linux.LinuxMachine(new Core.Linux.Models.Linux618(), CpuProfile.AmdZen3, 64, 32, vdso: false);
+        var layout = m.Exec(new ExecRequest { Image = File.ReadAllBytes(Fixtures.PathOf("hello", "32")!), Path = "/hello", Argv = ["/hello"] });
+        Assert.DoesNotContain(layout.Stack.Auxv, a => a.Key is AuxVector.AT_SYSINFO or AuxVector.AT_SYSINFO_EHDR);
+        var r = m.RunProcess();
+        Assert.Equal(0, r.ExitStatus);
+        Assert.StartsWith("hello, world\n", r.Stdout);
+        Assert.All(r.Syscalls, s => Assert.Equal("INT 0x80", s.EntryInstruction));
+        Assert.All(r.Syscalls.Where(s => s.ExitInstruction is not null), s => Assert.Equal("IRET", s.ExitInstruction));
+    }
 }
