@@ -111,6 +111,7 @@ BeforeDiscovery {
         @{ Name = 'Start-EmuProcess -File with a relative path'; Machine = 'c32'; Id = "SyscallTools.InvalidVirtualFile,$Start"; Run = { param($cpu) $cpu | Start-EmuProcess $Program32 -File @{ 'data.txt' = 'x' } } }
         @{ Name = 'Start-EmuProcess -File with a number as contents'; Machine = 'c32'; Id = "SyscallTools.InvalidVirtualFile,$Start"; Run = { param($cpu) $cpu | Start-EmuProcess $Program32 -File @{ '/data.txt' = 42 } } }
         @{ Name = 'Start-EmuProcess -StandardInput of a number'; Machine = 'c32'; Id = "SyscallTools.InvalidCombination,$Start"; Run = { param($cpu) $cpu | Start-EmuProcess $Program32 -StandardInput 42 } }
+        @{ Name = 'Start-EmuProcess with 300 KB of arguments (E2BIG)'; Machine = 'c32'; Id = "SyscallTools.InvalidCombination,$Start"; Run = { param($cpu) $cpu | Start-EmuProcess $Program32 -ArgumentList ('a' * 300000) } }
         @{ Name = 'Start-EmuProcess -MaxInstructions 0'; Machine = 'c32'; Id = "ParameterArgumentValidationError,$Start"; Run = { param($cpu) $cpu | Start-EmuProcess $Program32 -MaxInstructions 0 } }
         @{ Name = 'Start-EmuProcess after the task exited'; Machine = 'dead'; Id = "SyscallTools.TaskExited,$Start"; Run = { param($cpu) $cpu | Start-EmuProcess $Program32 } }
         # ---- Measure-SyscallPath, Compare-EmuKernel, Compare-HostKernel, Measure-HostSyscall

@@ -76,7 +76,7 @@ public sealed class StartEmuProcessCommand : PSCmdlet
             var (id, category) = e.Refusal switch
             {
                 ExecRefusal.Dynamic => (ErrorIds.DynamicProgram, ErrorCategory.InvalidData),
-                ExecRefusal.WrongBitness => (ErrorIds.InvalidCombination, ErrorCategory.InvalidArgument),
+                ExecRefusal.WrongBitness or ExecRefusal.ArgumentsTooLong => (ErrorIds.InvalidCombination, ErrorCategory.InvalidArgument),
                 _ => (ErrorIds.InvalidProgram, ErrorCategory.InvalidData),
             };
             WriteError(Errors.Errors.Record(id, category, Path, $"'{full}' cannot run: {e.Message}", e));

@@ -13,8 +13,10 @@ public enum ExecRefusal
     NotExecutable,
     /// <summary>PT_INTERP: a dynamically linked program, which needs ld.so and shared libraries the model does not have.</summary>
     Dynamic,
-    /// <summary>The segments do not fit the task's address space, or overlap the vDSO, or there are none.</summary>
+    /// <summary>The segments do not fit the task's address space or the model's memory limit, overlap the vDSO, or there are none.</summary>
     BadLayout,
+    /// <summary>argv and envp take more than a quarter of the stack (the kernel's -E2BIG, "Argument list too long").</summary>
+    ArgumentsTooLong,
 }
 
 /// <summary>An image exec cannot run, with the reason and a sentence that says what is wrong.</summary>

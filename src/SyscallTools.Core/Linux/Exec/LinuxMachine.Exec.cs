@@ -27,6 +27,7 @@ public sealed partial class LinuxMachine
     {
         if (Task.Exited) throw new InvalidOperationException("The task has already exited; make a new machine.");
         var elf = CheckImage(request.Image);
+        CheckSizes(elf, request);
         AbandonKernelPath();
         bool is32 = Task.Bitness == 32;
         ulong stackTop = is32 ? (KernelBits == 64 ? 0xFFFF_E000UL : 0xC000_0000UL) : 0x7FFF_FFFF_F000UL;
@@ -105,6 +106,29 @@ public sealed partial class LinuxMachine
         {
             LoadBias = loadBias, Entry = elf.Entry + loadBias, Phdr = phdr, BrkStart = Task.BrkStart, StackTop = stackTop, Stack = stack,
         };
+    }
+
+    /// <summary>
+    /// Limits checked before the old image is dropped: argv and envp may take a quarter of the stack (the kernel allows
+    /// a quarter of RLIMIT_STACK, then -E2BIG), and the image's pages plus the stack must fit the machine's memory limit
+    /// (pages are allocated when mapped, so a huge bss would otherwise take host memory).
+    /// </summary>
+    private void CheckSizes(ElfReader elf, ExecRequest request)
+    {
+        int word = Task.Bitness / 8;
+        long strings = request.Argv.Concat(request.Envp).Sum(a => (long)System.Text.Encoding.UTF8.GetByteCount(a) + 1 + word);
+        if (strings + request.Path.Length > (long)ExecStackSize / 4)
+            throw new ExecFormatException(ExecRefusal.ArgumentsTooLong,
+                $"The arguments and environment take {strings} bytes; the model's {ExecStackSize >> 10} KiB stack takes at most {ExecStackSize / 4 >> 10} KiB of them (E2BIG).");
+        ulong pages = 0;
+        foreach (var seg in elf.LoadSegments.Where(x => x.MemorySize != 0))
+        {
+            ulong start = seg.VirtualAddress & ~Page.OffsetMask, end = seg.VirtualAddress + seg.MemorySize;
+            pages += (end - start + Page.OffsetMask) / Page.Size;
+        }
+        if (pages * Page.Size + ExecStackSize > Syscalls.Handlers.MemoryCalls.MaxTaskMemory / 2)
+            throw new ExecFormatException(ExecRefusal.BadLayout,
+                $"The image needs {pages * Page.Size >> 20} MiB; the model gives a program at most {Syscalls.Handlers.MemoryCalls.MaxTaskMemory / 2 >> 20} MiB for its segments and stack.");
     }
 
     /// <summary>make_prot: PF_W gives a writable mapping, no PF_X a non-executable one (x86 cannot refuse reads).</summary>

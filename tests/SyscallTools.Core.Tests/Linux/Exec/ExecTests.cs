@@ -57,6 +57,11 @@ public class ExecTests
         Assert.Equal(ExecRefusal.Dynamic, Refused(m, dynamic));
         Assert.Equal(ExecRefusal.WrongBitness, Refused(m, Tiny(64)));
         Assert.Equal(ExecRefusal.WrongBitness, Refused(M(64), image));
+        Assert.Equal(ExecRefusal.ArgumentsTooLong, Assert.Throws<ExecFormatException>(() =>
+            m.Exec(Request(image) with { Argv = ["/t", new string('a', 300_000)] })).Refusal);
+        var huge = (byte[])image.Clone();
+        BitConverter.TryWriteBytes(huge.AsSpan(phoff + 32 + 20), 0x4000_0000u);         // data p_memsz = 1 GiB of bss
+        Assert.Equal(ExecRefusal.BadLayout, Refused(m, huge));
         // A refused image changes nothing: the probe layout's text is still mapped.
         Assert.True(m.Memory.IsMapped(m.UserText));
         Assert.Null(m.ExecLayout);
