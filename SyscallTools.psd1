@@ -19,6 +19,7 @@
         'Compare-EmuKernel'
         'New-EmuCpu'
         'Invoke-Syscall'
+        'Start-EmuProcess'
         'Get-ExitPath'
         'Get-PtRegs'
         'Set-PtRegs'

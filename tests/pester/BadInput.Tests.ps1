@@ -17,6 +17,7 @@ BeforeDiscovery {
     $Compare = 'SyscallTools.Commands.CompareEmuKernelCommand'
     $HostCompare = 'SyscallTools.Commands.CompareHostKernelCommand'
     $HostMeasure = 'SyscallTools.Commands.MeasureHostSyscallCommand'
+    $Start = 'SyscallTools.Commands.StartEmuProcessCommand'
     # Machine: which machine the row gets ($null: none). Prepare: run before the snapshot (its output is $prepared).
     $rows = @(
         # ---- New-EmuCpu, Get-EmuKernel, Get-EmuCpuProfile: names and pairs
@@ -99,6 +100,20 @@ BeforeDiscovery {
         @{ Name = 'Test-VdsoUnwind on a 64-bit task'; Machine = 'c64'; Id = "SyscallTools.InvalidCombination,$Unwind"; Run = { param($cpu) Test-VdsoUnwind $cpu } }
         @{ Name = 'Test-VdsoUnwind with seven arguments'; Machine = 'c32'; Id = "ParameterArgumentValidationError,$Unwind"; Run = { param($cpu) Test-VdsoUnwind $cpu -ArgumentList 1, 2, 3, 4, 5, 6, 7 } }
         @{ Name = 'Test-VdsoUnwind after the task exited'; Machine = 'dead'; Id = "SyscallTools.TaskExited,$Unwind"; Run = { param($cpu) Test-VdsoUnwind $cpu } }
+        # ---- Start-EmuProcess: the program file, its kind, the virtual files and input
+        @{ Name = 'Start-EmuProcess of a file that does not exist'; Machine = 'c32'; Id = "SyscallTools.ProgramNotFound,$Start"; Run = { param($cpu) $cpu | Start-EmuProcess (Join-Path $TestDrive 'no-such-program') } }
+        @{ Name = 'Start-EmuProcess of a directory'; Machine = 'c32'; Id = "SyscallTools.ProgramNotFound,$Start"; Run = { param($cpu) $cpu | Start-EmuProcess $TestDrive } }
+        @{ Name = 'Start-EmuProcess of a text file (not ELF)'; Machine = 'c32'; Id = "SyscallTools.InvalidProgram,$Start"; Run = { param($cpu) $cpu | Start-EmuProcess $NotElf } }
+        @{ Name = 'Start-EmuProcess of a truncated ELF'; Machine = 'c32'; Id = "SyscallTools.InvalidProgram,$Start"; Run = { param($cpu) $cpu | Start-EmuProcess $TruncatedProgram } }
+        @{ Name = 'Start-EmuProcess of a dynamically linked program (PT_INTERP)'; Machine = 'c32'; Id = "SyscallTools.DynamicProgram,$Start"; Run = { param($cpu) $cpu | Start-EmuProcess $DynamicProgram } }
+        @{ Name = 'Start-EmuProcess of a 64-bit program on a 32-bit task'; Machine = 'c32'; Id = "SyscallTools.InvalidCombination,$Start"; Run = { param($cpu) $cpu | Start-EmuProcess $Program64 } }
+        @{ Name = 'Start-EmuProcess of a 32-bit program on a 64-bit task'; Machine = 'c64'; Id = "SyscallTools.InvalidCombination,$Start"; Run = { param($cpu) $cpu | Start-EmuProcess $Program32 } }
+        @{ Name = 'Start-EmuProcess -File with a relative path'; Machine = 'c32'; Id = "SyscallTools.InvalidVirtualFile,$Start"; Run = { param($cpu) $cpu | Start-EmuProcess $Program32 -File @{ 'data.txt' = 'x' } } }
+        @{ Name = 'Start-EmuProcess -File with a number as contents'; Machine = 'c32'; Id = "SyscallTools.InvalidVirtualFile,$Start"; Run = { param($cpu) $cpu | Start-EmuProcess $Program32 -File @{ '/data.txt' = 42 } } }
+        @{ Name = 'Start-EmuProcess -StandardInput of a number'; Machine = 'c32'; Id = "SyscallTools.InvalidCombination,$Start"; Run = { param($cpu) $cpu | Start-EmuProcess $Program32 -StandardInput 42 } }
+        @{ Name = 'Start-EmuProcess with 300 KB of arguments (E2BIG)'; Machine = 'c32'; Id = "SyscallTools.InvalidCombination,$Start"; Run = { param($cpu) $cpu | Start-EmuProcess $Program32 -ArgumentList ('a' * 300000) } }
+        @{ Name = 'Start-EmuProcess -MaxInstructions 0'; Machine = 'c32'; Id = "ParameterArgumentValidationError,$Start"; Run = { param($cpu) $cpu | Start-EmuProcess $Program32 -MaxInstructions 0 } }
+        @{ Name = 'Start-EmuProcess after the task exited'; Machine = 'dead'; Id = "SyscallTools.TaskExited,$Start"; Run = { param($cpu) $cpu | Start-EmuProcess $Program32 } }
         # ---- Measure-SyscallPath, Compare-EmuKernel, Compare-HostKernel, Measure-HostSyscall
         @{ Name = 'Measure-SyscallPath -Scenario nope (unknown scenario)'; Machine = 'c32'; Id = "SyscallTools.UnknownScenario,$Measure"; Run = { param($cpu) $cpu | Measure-SyscallPath -Scenario nope } }
         @{ Name = 'Measure-SyscallPath -CostTable @{ sysret = -1 } (not a cycle count)'; Machine = 'c32'; Id = "SyscallTools.InvalidCostTable,$Measure"; Run = { param($cpu) $cpu | Measure-SyscallPath -CostTable @{ sysret = -1 } } }
@@ -153,6 +168,18 @@ BeforeAll {
     [IO.File]::WriteAllBytes($Elf64, $b64)
     $NotElf = Join-Path $TestDrive 'notelf.txt'
     Set-Content -Path $NotElf -Value 'this is not an ELF file'
+    # Programs for Start-EmuProcess, written without a compiler: exit(7) as i386 and x86-64 ELF executables, the 32-bit
+    # one cut short, and one whose second program header says PT_INTERP (a dynamically linked program).
+    $exitCode = [byte[]](0xBB, 7, 0, 0, 0, 0xB8, 1, 0, 0, 0, 0xCD, 0x80)
+    $p32 = [SyscallTools.Core.Elf.ElfExecutableWriter]::WriteArrays(32, 0x8048000, $exitCode, 0x8048100, 0x8058000, [byte[]]@(1), 0x1000)
+    $p64 = [SyscallTools.Core.Elf.ElfExecutableWriter]::WriteArrays(64, 0x400000, $exitCode, 0x400100, 0x410000, [byte[]]@(1), 0x1000)
+    $Program32 = Join-Path $TestDrive 'exit7-32'; [IO.File]::WriteAllBytes($Program32, $p32)
+    $Program64 = Join-Path $TestDrive 'exit7-64'; [IO.File]::WriteAllBytes($Program64, $p64)
+    $TruncatedProgram = Join-Path $TestDrive 'truncated-32'; [IO.File]::WriteAllBytes($TruncatedProgram, $p32[0..39])
+    $dyn = [byte[]]$p32.Clone()
+    $phoff = [BitConverter]::ToInt32($p32, 28)
+    [BitConverter]::GetBytes([uint32]3).CopyTo($dyn, $phoff + 32)
+    $DynamicProgram = Join-Path $TestDrive 'dynamic-32'; [IO.File]::WriteAllBytes($DynamicProgram, $dyn)
 }
 
 Describe 'Bad input' {

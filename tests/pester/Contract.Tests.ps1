@@ -144,6 +144,16 @@ BeforeDiscovery {
             'Values|Sp|System.Nullable`1[System.UInt64]|'
             'Values|Ss|System.Nullable`1[System.UInt64]|'
         )
+        'Start-EmuProcess' = @(
+            '__AllParameterSets|ArgumentList|System.String[]|Position=1'
+            '__AllParameterSets|Cpu|SyscallTools.EmuCpu|Mandatory,ByValue,ByPropertyName'
+            '__AllParameterSets|Environment|System.Collections.IDictionary|'
+            '__AllParameterSets|File|System.Collections.IDictionary|'
+            '__AllParameterSets|MaxInstructions|System.Int64|'
+            '__AllParameterSets|Path|System.String|Mandatory,Position=0,ByPropertyName'
+            '__AllParameterSets|StandardInput|System.Object|'
+            '__AllParameterSets|Tty|System.Management.Automation.SwitchParameter|'
+        )
         'Test-VdsoUnwind' = @(
             '__AllParameterSets|ArgumentList|System.UInt32[]|'
             '__AllParameterSets|Cpu|SyscallTools.EmuCpu|Mandatory,Position=0,ByValue,ByPropertyName'
@@ -167,6 +177,7 @@ BeforeDiscovery {
         'Invoke-Syscall'    = @{ Default = 'ByName'; ShouldProcess = $true }
         'New-EmuCpu'        = @{ Default = '__AllParameterSets'; ShouldProcess = $false }
         'Set-PtRegs'        = @{ Default = 'Values'; ShouldProcess = $true }
+        'Start-EmuProcess'  = @{ Default = '__AllParameterSets'; ShouldProcess = $true }
         'Test-VdsoUnwind'   = @{ Default = '__AllParameterSets'; ShouldProcess = $false }
     }
 }

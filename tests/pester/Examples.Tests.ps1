@@ -17,7 +17,7 @@ Describe 'examples' {
             '00-headline.ps1', '01-first-syscall.ps1', '02-three-ways-in.ps1', '03-why-iret.ps1',
             '04-intel-versus-amd.ps1', '05-old-kernel-versus-new.ps1', '06-ptrace-edits-force-iret.ps1',
             '07-restart-after-a-signal.ps1', '08-vdso-unwind.ps1', '09-the-real-kernel-as-oracle.ps1',
-            '10-the-2015-thread.ps1', '11-a-refused-iret.ps1')
+            '10-the-2015-thread.ps1', '11-a-refused-iret.ps1', '12-a-real-program.ps1')
     }
 
     It '01 makes a first getpid: 4242 through the vDSO''s SYSCALL on AMD, pt_regs saved' {
@@ -155,5 +155,29 @@ Describe 'examples' {
         $rows[2].Err | Should -Be '0x0'
         $rows[2].FrameSs | Should -Be '0x73'
         $rows[2].Path | Should -Match 'do_iret_error'
+    }
+
+    It '12 runs gcc-built programs as the host does, vDSO calls leaving by SYSRETL and int $0x80 by IRET' {
+        $rows = @(Invoke-Example '12-a-real-program.ps1')
+        if ($rows[0].PSObject.Properties['Skipped']) {
+            Set-ItResult -Skipped -Because $rows[0].Skipped
+            return
+        }
+        $rows | Should -HaveCount 4
+        foreach ($r in $rows) {
+            $r.SameAsHost | Should -BeTrue -Because "$($r.Program) on $($r.Vendor) prints what the host prints"
+            $r.Result.NotModelledSyscalls | Should -Be @('rseq')
+        }
+        $rows[0..1].ExitStatus | Should -Be @(2, 2)                          # argc - 1
+        foreach ($r in $rows | Where-Object Program -eq 'hello-32') {
+            $vdso = @($r.Result.Syscalls | Where-Object { $_.ViaVdso -and $_.ExitInstruction })
+            $vdso.ExitInstruction | Sort-Object -Unique | Should -Be 'SYSRETL'
+            $vdso[0].EntryInstruction | Should -Be ($r.Vendor -eq 'AMD' ? 'SYSCALL' : 'SYSENTER')
+        }
+        @($rows[2].Result.Syscalls | Where-Object ExitInstruction).ExitInstruction | Sort-Object -Unique | Should -Be 'SYSRETQ'
+        $read = $rows[3].Result.Syscalls | Where-Object Name -eq 'read'
+        $read.Errno | Should -Be 'ERESTARTSYS'
+        $read.ExitInstruction | Should -Be 'IRET'
+        ($rows[3].Result.Syscalls | Where-Object Name -eq 'sigreturn').Errno | Should -Be 'EINTR'
     }
 }

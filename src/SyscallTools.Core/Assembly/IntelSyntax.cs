@@ -120,7 +120,7 @@ public static partial class IntelSyntax
     [GeneratedRegex(@"^([A-Za-z_.$][\w.$@]*)\s*:(?!\s*\[)")]
     private static partial Regex LabelPattern();
 
-    [GeneratedRegex(@"^(byte|word|dword|qword|fword|tbyte|tword)\s+(ptr\s+)?", RegexOptions.IgnoreCase)]
+    [GeneratedRegex(@"^(byte|word|dword|qword|fword|tbyte|tword|xmmword)\s+(ptr\s+)?", RegexOptions.IgnoreCase)]
     private static partial Regex SizePattern();
 
     [GeneratedRegex(@"^(short|near)\s+", RegexOptions.IgnoreCase)]
@@ -143,12 +143,12 @@ public static partial class IntelSyntax
         if (n.Length >= 3 && n[0] == 'r' && n.EndsWith('b') && int.TryParse(n.AsSpan(1, n.Length - 2), out int rn) && rn is >= 8 and <= 15)
             n = $"r{rn}l";
         if (n.Length == 0 || !char.IsLetter(n[0]) || !Enum.TryParse(n, ignoreCase: true, out reg) || !Enum.IsDefined(reg)) return false;
-        return reg.IsGPR() || reg.IsSegmentRegister() || reg.IsCR() || reg.IsDR() || reg == Register.RIP || reg == Register.EIP;
+        return reg.IsGPR() || reg.IsXMM() || reg.IsSegmentRegister() || reg.IsCR() || reg.IsDR() || reg == Register.RIP || reg == Register.EIP;
     }
 
     private static readonly Dictionary<string, int> SizeKeywords = new(StringComparer.OrdinalIgnoreCase)
     {
-        ["byte"] = 1, ["word"] = 2, ["dword"] = 4, ["fword"] = 6, ["qword"] = 8, ["tbyte"] = 10, ["tword"] = 10,
+        ["byte"] = 1, ["word"] = 2, ["dword"] = 4, ["fword"] = 6, ["qword"] = 8, ["tbyte"] = 10, ["tword"] = 10, ["xmmword"] = 16,
     };
 
     internal static bool TryNumber(string text, out long value)
@@ -280,7 +280,7 @@ public static partial class IntelSyntax
             if (TryRegister(t, out var reg))
             {
                 if (reg is Register.RIP or Register.EIP) throw new StatementException($"{reg.ToString().ToLowerInvariant()} cannot be an operand");
-                if (bitness == 32 && (reg.IsGPR64() || (reg.IsGPR8() && reg >= Register.SPL) || (reg.IsGPR16() && reg >= Register.R8W) || (reg.IsGPR32() && reg >= Register.R8D)))
+                if (bitness == 32 && (reg.IsGPR64() || (reg.IsGPR8() && reg >= Register.SPL) || (reg.IsGPR16() && reg >= Register.R8W) || (reg.IsGPR32() && reg >= Register.R8D) || (reg.IsXMM() && reg >= Register.XMM8)))
                     throw new StatementException($"register {t} exists only in 64-bit code");
                 return new Operand(OperandKind.Register, Register: reg);
             }
@@ -526,6 +526,7 @@ public static partial class IntelSyntax
                         OpCodeOperandKind.r16_reg or OpCodeOperandKind.r16_reg_mem or OpCodeOperandKind.r16_rm or OpCodeOperandKind.r16_opcode or OpCodeOperandKind.r16_or_mem => r.IsGPR16(),
                         OpCodeOperandKind.r32_reg or OpCodeOperandKind.r32_reg_mem or OpCodeOperandKind.r32_rm or OpCodeOperandKind.r32_opcode or OpCodeOperandKind.r32_or_mem => r.IsGPR32(),
                         OpCodeOperandKind.r64_reg or OpCodeOperandKind.r64_reg_mem or OpCodeOperandKind.r64_rm or OpCodeOperandKind.r64_opcode or OpCodeOperandKind.r64_or_mem => r.IsGPR64(),
+                        OpCodeOperandKind.xmm_reg or OpCodeOperandKind.xmm_rm or OpCodeOperandKind.xmm_or_mem => r.IsXMM(),
                         OpCodeOperandKind.seg_reg => r.IsSegmentRegister(),
                         OpCodeOperandKind.cr_reg => r.IsCR(),
                         OpCodeOperandKind.dr_reg => r.IsDR(),
@@ -546,7 +547,7 @@ public static partial class IntelSyntax
                 case OperandKind.Memory:
                     if (k == OpCodeOperandKind.mem_offs) return !o.HasMemoryRegisters;
                     return k is OpCodeOperandKind.mem or OpCodeOperandKind.r8_or_mem or OpCodeOperandKind.r16_or_mem
-                        or OpCodeOperandKind.r32_or_mem or OpCodeOperandKind.r64_or_mem;
+                        or OpCodeOperandKind.r32_or_mem or OpCodeOperandKind.r64_or_mem or OpCodeOperandKind.xmm_or_mem;
                 case OperandKind.Label:
                     branch = true;
                     return IsBranchKind(k);

@@ -4,13 +4,13 @@ namespace SyscallTools.Core.Cpu;
 public static class Vector
 {
     public const byte DE = 0, DB = 1, NMI = 2, BP = 3, OF = 4, BR = 5, UD = 6, NM = 7, DF = 8,
-        TS = 10, NP = 11, SS = 12, GP = 13, PF = 14, MF = 16, AC = 17, MC = 18, CP = 21;
+        TS = 10, NP = 11, SS = 12, GP = 13, PF = 14, MF = 16, AC = 17, MC = 18, XM = 19, CP = 21;
 
     public static string Mnemonic(byte vector) => vector switch
     {
         DE => "#DE", DB => "#DB", NMI => "NMI", BP => "#BP", OF => "#OF", BR => "#BR", UD => "#UD", NM => "#NM",
         DF => "#DF", TS => "#TS", NP => "#NP", SS => "#SS", GP => "#GP", PF => "#PF", MF => "#MF", AC => "#AC",
-        MC => "#MC", CP => "#CP", _ => $"INT 0x{vector:x2}",
+        MC => "#MC", XM => "#XM", CP => "#CP", _ => $"INT 0x{vector:x2}",
     };
 
     /// <summary>Exceptions that push an error code (SDM Vol. 3A §6.13).</summary>
@@ -66,6 +66,7 @@ internal sealed class CpuFaultException(CpuFault fault) : Exception(fault.ToStri
     public static CpuFaultException Np(uint error, string reason) => new(new CpuFault { Vector = Vector.NP, ErrorCode = error, HasErrorCode = true, Reason = reason });
     public static CpuFaultException Ts(uint error, string reason) => new(new CpuFault { Vector = Vector.TS, ErrorCode = error, HasErrorCode = true, Reason = reason });
     public static CpuFaultException Ud(string reason) => new(new CpuFault { Vector = Vector.UD, Reason = reason });
+    public static CpuFaultException Nm(string reason) => new(new CpuFault { Vector = Vector.NM, Reason = reason });
     public static CpuFaultException De(string reason) => new(new CpuFault { Vector = Vector.DE, Reason = reason });
     public static CpuFaultException NotModelled(string what) => new(new CpuFault { Vector = Vector.UD, NotModelled = what, Reason = $"{what} is not modelled by this emulator" });
     public static CpuFaultException Pf(ulong address, uint error, string reason) => new(new CpuFault { Vector = Vector.PF, ErrorCode = error, HasErrorCode = true, Cr2 = address, Reason = reason });

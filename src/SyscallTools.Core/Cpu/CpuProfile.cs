@@ -92,11 +92,44 @@ public sealed class CpuProfile
         }
     }
 
-    // CPUID feature bits the system-call boundary depends on.
+    // CPUID feature bits (SDM Vol. 2A CPUID, Table 3-10 and 3-11; AMD APM Vol. 3 Appendix E).
     public const uint Leaf1EdxFpu = 1u << 0, Leaf1EdxTsc = 1u << 4, Leaf1EdxMsr = 1u << 5, Leaf1EdxPae = 1u << 6,
-        Leaf1EdxCx8 = 1u << 8, Leaf1EdxSep = 1u << 11, Leaf1EdxCmov = 1u << 15, Leaf1EdxSse = 1u << 25, Leaf1EdxSse2 = 1u << 26;
+        Leaf1EdxCx8 = 1u << 8, Leaf1EdxSep = 1u << 11, Leaf1EdxCmov = 1u << 15, Leaf1EdxFxsr = 1u << 24,
+        Leaf1EdxSse = 1u << 25, Leaf1EdxSse2 = 1u << 26;
+    public const uint Leaf1EcxSse3 = 1u << 0, Leaf1EcxSsse3 = 1u << 9, Leaf1EcxCx16 = 1u << 13, Leaf1EcxSse41 = 1u << 19,
+        Leaf1EcxSse42 = 1u << 20, Leaf1EcxMovbe = 1u << 22, Leaf1EcxPopcnt = 1u << 23, Leaf1EcxXsave = 1u << 26,
+        Leaf1EcxOsxsave = 1u << 27, Leaf1EcxAvx = 1u << 28;
     public const uint ExtEdxSyscall = 1u << 11, ExtEdxNx = 1u << 20, ExtEdxLm = 1u << 29;
-    public const uint Leaf7EbxSmep = 1u << 7, Leaf7EbxSmap = 1u << 20;
+    public const uint ExtEcxLahf = 1u << 0, ExtEcxLzcnt = 1u << 5;
+    public const uint Leaf7EbxBmi1 = 1u << 3, Leaf7EbxAvx2 = 1u << 5, Leaf7EbxSmep = 1u << 7, Leaf7EbxBmi2 = 1u << 8,
+        Leaf7EbxErms = 1u << 9, Leaf7EbxSmap = 1u << 20;
+
+    /// <summary>
+    /// CPUID.01H:EDX as this model reports it: only what the emulator implements. x87 (FPU) is reported because every
+    /// x86-64 processor has it and the kernel requires it; the model implements its control instructions and state
+    /// (FNINIT FNSTCW FLDCW FNSTSW FNCLEX FWAIT, FXSAVE/FXRSTOR) and raises #UD "not modelled" for x87 arithmetic.
+    /// SSE and SSE2: data movement, the integer and logical SIMD instructions, MXCSR; floating-point arithmetic is not
+    /// modelled. Not reported although the real parts have them: VME DE PSE MCE APIC MTRR PGE MCA PAT PSE36 CLFSH MMX HTT.
+    /// </summary>
+    public uint Leaf1Edx { get; init; } = DefaultLeaf1Edx;
+
+    /// <summary>CPUID.01H:ECX: CMPXCHG16B and POPCNT, which the integer families implement. No SSE3 and later (glibc's
+    /// IFUNCs then pick their SSE2 versions), no XSAVE/OSXSAVE/AVX (so no XGETBV and glibc's AVX paths stay unused).</summary>
+    public uint Leaf1Ecx { get; init; } = DefaultLeaf1Ecx;
+
+    public const uint DefaultLeaf1Edx = Leaf1EdxFpu | Leaf1EdxTsc | Leaf1EdxMsr | Leaf1EdxPae | Leaf1EdxCx8 | Leaf1EdxSep
+        | Leaf1EdxCmov | Leaf1EdxFxsr | Leaf1EdxSse | Leaf1EdxSse2;
+    public const uint DefaultLeaf1Ecx = Leaf1EcxCx16 | Leaf1EcxPopcnt;
+
+    /// <summary>A copy of this profile reporting other leaf-1 features (to run software on a CPU without SSE, say).</summary>
+    public CpuProfile WithLeaf1(uint edx, uint ecx, string? name = null) => new()
+    {
+        Name = name ?? Name, Vendor = Vendor, VendorString = VendorString, Family = Family, Model = Model, Stepping = Stepping,
+        SysenterInLongMode = SysenterInLongMode, SyscallOutside64BitMode = SyscallOutside64BitMode,
+        SysretNonCanonicalGpInRing0 = SysretNonCanonicalGpInRing0, SysretKeepsSsAttributes = SysretKeepsSsAttributes,
+        IretSs16KeepsKernelRspHigh = IretSs16KeepsKernelRspHigh, SyscallCpuidBitOnlyIn64BitMode = SyscallCpuidBitOnlyIn64BitMode,
+        TscHz = TscHz, Leaf1Edx = edx, Leaf1Ecx = ecx,
+    };
 
     /// <summary>Answers CPUID for a leaf in the given mode: (EAX, EBX, ECX, EDX).</summary>
     public (uint Eax, uint Ebx, uint Ecx, uint Edx) Cpuid(uint leaf, uint subleaf, CpuMode mode)
@@ -107,18 +140,21 @@ public sealed class CpuProfile
             case 0:
                 return (7, Chars(VendorString, 0), Chars(VendorString, 8), Chars(VendorString, 4));
             case 1:
-                return (Signature, 0x0001_0800, 0,
-                    Leaf1EdxFpu | Leaf1EdxTsc | Leaf1EdxMsr | Leaf1EdxPae | Leaf1EdxCx8 | Leaf1EdxSep | Leaf1EdxCmov | Leaf1EdxSse | Leaf1EdxSse2);
+                // EBX: CLFLUSH line size 8 (x 8 = 64 bytes), one logical processor, initial APIC id 0.
+                return (Signature, 0x0001_0800, Leaf1Ecx, Leaf1Edx);
+            case 2 or 4:
+                return CacheLeaves.Cpuid(this, leaf, subleaf);
             case 7:
-                return subleaf == 0 ? (0u, Leaf7EbxSmep | Leaf7EbxSmap, 0u, 0u) : (0u, 0u, 0u, 0u);
+                // BMI1: ANDN BEXTR BLSI BLSMSK BLSR TZCNT are modelled; not BMI2, AVX2 or ERMS (a REP MOVSB hint glibc would act on).
+                return subleaf == 0 ? (0u, Leaf7EbxBmi1 | Leaf7EbxSmep | Leaf7EbxSmap, 0u, 0u) : (0u, 0u, 0u, 0u);
             case 0x8000_0000:
-                return (0x8000_0004, Vendor == CpuVendor.Amd ? Chars(VendorString, 0) : 0,
+                return (0x8000_0008, Vendor == CpuVendor.Amd ? Chars(VendorString, 0) : 0,
                         Vendor == CpuVendor.Amd ? Chars(VendorString, 8) : 0, Vendor == CpuVendor.Amd ? Chars(VendorString, 4) : 0);
             case 0x8000_0001:
             {
                 uint edx = ExtEdxNx | ExtEdxLm;
                 if (!SyscallCpuidBitOnlyIn64BitMode || mode == CpuMode.Long64) edx |= ExtEdxSyscall;
-                return (Vendor == CpuVendor.Amd ? Signature : 0, 0, 1, edx);
+                return (Vendor == CpuVendor.Amd ? Signature : 0, 0, ExtEcxLahf | ExtEcxLzcnt, edx);
             }
             case >= 0x8000_0002 and <= 0x8000_0004:
             {
@@ -126,6 +162,8 @@ public sealed class CpuProfile
                 int at = (int)(leaf - 0x8000_0002) * 16;
                 return (Chars(brand, at), Chars(brand, at + 4), Chars(brand, at + 8), Chars(brand, at + 12));
             }
+            case 0x8000_0005 or 0x8000_0006 or 0x8000_0008:
+                return CacheLeaves.Cpuid(this, leaf, subleaf);
             default:
                 return (0, 0, 0, 0);
         }

@@ -46,10 +46,13 @@ public static class Msr
 public static class ControlBits
 {
     public const ulong Cr0Pe = 1UL << 0;
+    public const ulong Cr0Mp = 1UL << 1, Cr0Em = 1UL << 2, Cr0Ts = 1UL << 3, Cr0Ne = 1UL << 5;
     public const ulong Cr0Wp = 1UL << 16;
     public const ulong Cr0Am = 1UL << 18;
     public const ulong Cr0Pg = 1UL << 31;
     public const ulong Cr4Pae = 1UL << 5;
+    /// <summary>The OS saves SSE state with FXSAVE (SSE instructions are #UD without it) and handles #XM.</summary>
+    public const ulong Cr4Osfxsr = 1UL << 9, Cr4Osxmmexcpt = 1UL << 10;
     public const ulong Cr4Smep = 1UL << 20;
     public const ulong Cr4Smap = 1UL << 21;
 }

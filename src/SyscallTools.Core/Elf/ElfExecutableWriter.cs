@@ -16,6 +16,10 @@ public static class ElfExecutableWriter
     public const int CodeOffset = 0x100;
     public const int PageSize = 0x1000;
 
+    /// <summary>The same, for callers that cannot pass spans (PowerShell).</summary>
+    public static byte[] WriteArrays(int bitness, ulong textAddress, byte[] code, ulong entry, ulong dataAddress, byte[] data, int dataSize) =>
+        Write(bitness, textAddress, code.AsSpan(), entry, dataAddress, data.AsSpan(), dataSize);
+
     /// <param name="bitness">32 (ELFCLASS32, EM_386) or 64 (ELFCLASS64, EM_X86_64).</param>
     /// <param name="textAddress">Page-aligned vaddr of the text segment; the code is at textAddress + CodeOffset.</param>
     /// <param name="code">The instructions, assembled for textAddress + CodeOffset.</param>

@@ -105,6 +105,8 @@ public static class HostCapabilities
 /// </summary>
 public static class HostProbeRunner
 {
+    private const int EtxtBsy = 26;
+
     public static ProbeRun Run(ProbeProgram probe, TracerScript? tracer, TimeSpan timeout)
     {
         if (HostCapabilities.Unavailable is string why) return new ProbeRun { Error = why };
@@ -140,7 +142,15 @@ public static class HostProbeRunner
                 Native.posix_spawn_file_actions_addopen(actions, 0, "/dev/null", Native.O_RDONLY, 0);
                 Native.posix_spawn_file_actions_addopen(actions, 1, output, Native.O_WRONLY | Native.O_CREAT | Native.O_TRUNC, 0x180);
                 Native.posix_spawn_file_actions_addopen(actions, 2, "/dev/null", Native.O_WRONLY, 0);
-                int rc = Native.posix_spawn(out pid, exe, actions, IntPtr.Zero, [exe, null], [null]);
+                // ETXTBSY: a process another thread forked (a second probe, a compiler) between our write of the file and
+                // its own exec still holds the write descriptor (O_CLOEXEC closes it only at that exec). It passes: retry.
+                int rc = 0;
+                for (int attempt = 0; attempt < 50; attempt++)
+                {
+                    rc = Native.posix_spawn(out pid, exe, actions, IntPtr.Zero, [exe, null], [null]);
+                    if (rc != EtxtBsy) break;
+                    Thread.Sleep(10);
+                }
                 if (rc != 0) { pid = 0; return new ProbeRun { Error = $"posix_spawn failed: errno {rc} ({Errno(rc)})" }; }
                 reaped = false;
             }

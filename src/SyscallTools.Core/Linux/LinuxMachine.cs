@@ -154,11 +154,14 @@ public sealed partial class LinuxMachine
     internal ulong FindFreeUserRange(ulong length, int bitness)
     {
         ulong top = bitness == 32 ? Layout.MmapTop32 : Layout.MmapTop64;
+        if (length > top) return 0;
         for (ulong at = top - length; at > 0x1000_0000; at -= 0x1000)
         {
             bool free = true;
+            // A mapped page p rules out every start above p - length: the next candidate is the range that ends at p
+            // (the loop's step takes the last page off). Restarting just below p looped for ever when length > a page.
             for (ulong p = at; p < at + length; p += 0x1000)
-                if (Memory.IsMapped(p)) { free = false; at = p & ~0xFFFUL; break; }
+                if (Memory.IsMapped(p)) { free = false; at = p < length ? 0x1000 : p - length + 0x1000; break; }
             if (free) return at;
         }
         return 0;

@@ -67,6 +67,12 @@ public sealed class LinuxTask
     /// <summary>Base of the 32-bit vDSO mapping (mm->context.vdso), 0 when there is none.</summary>
     public ulong VdsoBase { get; set; }
 
+    /// <summary>The path the running program was exec'd as (AT_EXECFN, readlink("/proc/self/exe")), or null.</summary>
+    public string? ExecPath { get; set; }
+
+    /// <summary>alarm(2): when SIGALRM is due, in virtual nanoseconds, or null when no alarm is set.</summary>
+    public ulong? AlarmAtNs { get; set; }
+
     public ulong BrkStart { get; set; }
     public ulong Brk { get; set; }
 
@@ -74,6 +80,16 @@ public sealed class LinuxTask
     public ulong VirtualTimeNs { get; set; }
 
     public Dictionary<int, VirtualFile> Files { get; } = new();
+
+    /// <summary>The files open/openat see.</summary>
+    public Files.VirtualFileSystem FileSystem { get; } = new();
+
+    /// <summary>set_tid_address's pointer (clear_child_tid) and set_robust_list's head and length.</summary>
+    public ulong ClearChildTid { get; set; }
+    public ulong RobustListHead { get; set; }
+
+    /// <summary>The resource limits (getrlimit/prlimit64), RLIM_INFINITY as ulong.MaxValue.</summary>
+    public (ulong Cur, ulong Max)[] Limits { get; } = Syscalls.Handlers.Limits.Defaults();
 
     public bool Exited { get; private set; }
     public int ExitStatus { get; private set; }
@@ -115,11 +131,22 @@ public abstract class VirtualFile
     /// <summary>Reads up to buffer.Length bytes; returns the count, or a negative errno.</summary>
     public abstract long Read(Span<byte> buffer);
     public abstract long Write(ReadOnlySpan<byte> data);
+
+    /// <summary>What fstat reports: a pipe unless the file says otherwise (one pipefs inode number for all: a run
+    /// must not depend on how many machines were made before it).</summary>
+    public virtual Files.VirtualStat Stat => Files.VirtualStat.Pipe(0x1000);
+
+    /// <summary>lseek: only seekable files move; a pipe or terminal answers -ESPIPE.</summary>
+    public virtual long Seek(long offset, int whence) => -Errno.ESPIPE;
+
+    /// <summary>A terminal: TCGETS and TIOCGWINSZ answer instead of -ENOTTY.</summary>
+    public bool IsTty { get; init; }
 }
 
 /// <summary>Captures writes (stdout, stderr).</summary>
 public sealed class CaptureFile : VirtualFile
 {
+    public override Files.VirtualStat Stat => IsTty ? Files.VirtualStat.Tty : base.Stat;
     internal static readonly CaptureFile Empty = new();
     private readonly List<byte> _bytes = new();
     public byte[] Bytes => _bytes.ToArray();

@@ -24,6 +24,17 @@ public sealed class SignalState
 
     public static ulong Bit(int sig) => 1UL << (sig - 1);
 
+    /// <summary>exec (flush_signal_handlers): caught signals go back to SIG_DFL, ignored ones stay ignored; no alternate stack.</summary>
+    public void ResetForExec()
+    {
+        for (int i = 1; i < Actions.Length; i++)
+            if (Actions[i].Handler != SigIgn) Actions[i] = SignalAction.Default;
+        AltStack = AltStack.None;
+    }
+
+    /// <summary>SIG_IGN as a handler value.</summary>
+    public const ulong SigIgn = 1;
+
     /// <summary>The lowest-numbered pending signal that is not blocked, or 0.</summary>
     public int NextDeliverable()
     {

@@ -38,4 +38,12 @@ public static class ErrorIds
     public const string UnknownEntryMethod = "SyscallTools.UnknownEntryMethod";
     /// <summary>A Set-PtRegs -ScriptBlock threw at its stop (or poked a register the kernel refused); the call went on without its remaining writes.</summary>
     public const string TracerScriptFailed = "SyscallTools.TracerScriptFailed";
+    /// <summary>Start-EmuProcess -Path names no file (or a directory).</summary>
+    public const string ProgramNotFound = "SyscallTools.ProgramNotFound";
+    /// <summary>A program exec refuses: not ELF, truncated, not x86, not an executable, or segments that do not fit the task.</summary>
+    public const string InvalidProgram = "SyscallTools.InvalidProgram";
+    /// <summary>A dynamically linked program (PT_INTERP): the model has no dynamic loader; link with -static.</summary>
+    public const string DynamicProgram = "SyscallTools.DynamicProgram";
+    /// <summary>A -File entry for the virtual file system that is not an absolute path with a string or byte[] value.</summary>
+    public const string InvalidVirtualFile = "SyscallTools.InvalidVirtualFile";
 }

@@ -102,10 +102,10 @@ public class FaultTests
     [Fact]
     public void UnimplementedInstructionSaysNotModelled()
     {
-        // MOVAPS xmm0, xmm1: valid SSE, outside the modelled integer ISA.
-        var (_, r) = Run(TestMode.Long64, a => a.movaps(xmm0, xmm1));
+        // PSHUFB xmm0, xmm1: valid SSSE3, beyond the modelled SSE2.
+        var (_, r) = Run(TestMode.Long64, a => a.pshufb(xmm0, xmm1));
         AssertFault(r, Vector.UD);
-        Assert.Equal("MOVAPS", r.Fault!.NotModelled);
+        Assert.Equal("PSHUFB", r.Fault!.NotModelled);
     }
 
     [Theory]

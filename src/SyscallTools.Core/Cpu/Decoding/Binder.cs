@@ -14,6 +14,7 @@ internal static class Binder
         FastAlu.Instance.Bind, Arithmetic.Instance.Bind, Logic.Instance.Bind, Shifts.Instance.Bind, DataMovement.Instance.Bind,
         Stack.Instance.Bind, ControlFlow.Instance.Bind, Strings.Instance.Bind, FlagOps.Instance.Bind, Bits.Instance.Bind,
         SystemOps.Instance.Bind, Transitions.Instance.Bind,
+        SseMove.Instance.Bind, SseInteger.Instance.Bind, SseShuffle.Instance.Bind, SimdControl.Instance.Bind, X87Control.Instance.Bind, Bmi.Instance.Bind, SseCompare.Instance.Bind,
     ];
 
     public static Op Bind(in Instruction i, int bitness)
@@ -32,8 +33,8 @@ internal static class Binder
         }
         op.Size = op.A.Size != 0 ? op.A.Size : (byte)(bitness / 8);
         // Immediates take the size of the destination (they arrive sign-extended from Iced).
-        if (op.B.Kind == OperandKind.Imm && op.A.Size != 0) { op.B.Size = op.A.Size; op.B.Value &= Cpu.SizeMask(op.A.Size); }
-        if (op.C.Kind == OperandKind.Imm && op.A.Size != 0 && i.Mnemonic != Mnemonic.Shld && i.Mnemonic != Mnemonic.Shrd)
+        if (op.B.Kind == OperandKind.Imm && op.A.Size is > 0 and <= 8) { op.B.Size = op.A.Size; op.B.Value &= Cpu.SizeMask(op.A.Size); }
+        if (op.C.Kind == OperandKind.Imm && op.A.Size is > 0 and <= 8 && i.Mnemonic != Mnemonic.Shld && i.Mnemonic != Mnemonic.Shrd)
         { op.C.Size = op.A.Size; op.C.Value &= Cpu.SizeMask(op.A.Size); }
 
         foreach (var family in Families)
@@ -65,6 +66,12 @@ internal static class Binder
                         o.Kind = OperandKind.Reg;
                         o.Reg = (byte)(r.GetFullRegister() - Register.RAX);
                     }
+                }
+                else if (r.IsXMM())
+                {
+                    o.Kind = OperandKind.Xmm;
+                    o.Reg = (byte)(r - Register.XMM0);
+                    o.Size = 16;
                 }
                 else
                 {

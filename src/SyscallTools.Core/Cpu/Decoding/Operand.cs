@@ -11,6 +11,8 @@ internal enum OperandKind : byte
     Mem,
     /// <summary>An operand the generic readers do not handle (segment, control register...); the handler reads it from the Iced instruction.</summary>
     Other,
+    /// <summary>An XMM register (Reg is its number 0..15); the SSE families read it as 128 bits.</summary>
+    Xmm,
 }
 
 /// <summary>One operand of a decoded instruction, pre-resolved so execution never consults Iced.</summary>

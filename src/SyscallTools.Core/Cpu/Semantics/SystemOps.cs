@@ -21,6 +21,10 @@ internal sealed class SystemOps
                 or Mnemonic.Lfence or Mnemonic.Mfence or Mnemonic.Sfence or Mnemonic.Prefetchnta
                 or Mnemonic.Prefetcht0 or Mnemonic.Prefetcht1 or Mnemonic.Prefetcht2 or Mnemonic.Prefetchw:
                 return Nop;
+            // RDSSP is in the hint-NOP space: with shadow stacks off (the model has no CET) it leaves its register
+            // unchanged (SDM Vol. 2B RDSSP). glibc's unwinder zeroes the register first and reads "no shadow stack".
+            case Mnemonic.Rdsspd or Mnemonic.Rdsspq:
+                return Nop;
             case Mnemonic.Cpuid: return Cpuid;
             case Mnemonic.Rdtsc: return Rdtsc;
             case Mnemonic.Rdtscp: return Rdtscp;

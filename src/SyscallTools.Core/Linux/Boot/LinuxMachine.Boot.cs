@@ -52,6 +52,7 @@ public sealed partial class LinuxMachine
         Memory.WriteUInt64(Layout.PerCpu + KernelLayout.PerCpuTopOfStack, Layout.StackTop);
 
         Cpu.EnterLongMode();
+        InitFpu();
         Cpu.Efer |= Msr.EferSce | Msr.EferNxe;
         // syscall_init(): STAR, LSTAR, CSTAR, FMASK and the SYSENTER MSRs (programmed on AMD too, where SYSENTER #UDs).
         Cpu.WriteMsr(Msr.Star, ((ulong)Selectors.X64.User32Cs << 48) | ((ulong)Selectors.X64.KernelCs << 32));
@@ -101,6 +102,7 @@ public sealed partial class LinuxMachine
         Memory.WriteUInt64(Layout.PerCpu + KernelLayout.PerCpuTopOfStack, Layout.StackTop);
 
         Cpu.Cr0 |= ControlBits.Cr0Pg;
+        InitFpu();
         Cpu.Efer = Msr.EferNxe;
         // 32-bit kernels use SYSENTER (when the CPU has SEP) and never SYSCALL. SYSENTER_ESP points at the TSS's sp0
         // slot area; the entry loads the real stack from there.
@@ -155,10 +157,19 @@ public sealed partial class LinuxMachine
         Memory.WriteBytes(stackTop - 0x100, "syscalltools\0"u8);
         InitialStackPointer = sp;
 
-        // Registers at exec (start_thread): all GPRs 0 but SP; EFLAGS 0x202; user selectors.
+        StartThread(text, sp);
+    }
+
+    /// <summary>
+    /// The registers exec leaves (ELF_PLAT_INIT / elf_common_init zero every GPR; start_thread sets IP, SP, the user
+    /// selectors and EFLAGS = X86_EFLAGS_IF, read back as 0x202 with the reserved bit 1).
+    /// </summary>
+    private void StartThread(ulong ip, ulong sp)
+    {
+        bool is32 = Task.Bitness == 32;
         for (int r = 0; r < 16; r++) Cpu[(Gpr)r] = 0;
         Cpu[Gpr.Rsp] = sp;
-        Cpu.Rip = text;
+        Cpu.Rip = ip;
         ushort cs = KernelBits == 64 ? (is32 ? Selectors.X64.User32Cs : Selectors.X64.UserCs) : Selectors.X86.UserCs;
         ushort ds = KernelBits == 64 ? Selectors.X64.UserDs : Selectors.X86.UserDs;
         LoadUserSegment(SegReg.CS, cs);

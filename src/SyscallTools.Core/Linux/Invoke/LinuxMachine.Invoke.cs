@@ -155,10 +155,11 @@ public sealed partial class LinuxMachine
     }
 
     /// <summary>Runs the task from the current RIP until <paramref name="stopAt"/>, watching every kernel entry.</summary>
-    private (RunResult Run, SyscallObserver Observer) RunObserved(ulong stopAt, long budget, bool trace, CancellationToken cancel)
+    private (RunResult Run, SyscallObserver Observer) RunObserved(ulong stopAt, long budget, bool trace, CancellationToken cancel,
+        int maxEntries = int.MaxValue)
     {
         Current = new KernelCallRecord();
-        var observer = new SyscallObserver(this, trace) { ResetPerEntry = true };
+        var observer = new SyscallObserver(this, trace) { ResetPerEntry = true, MaxEntries = maxEntries };
         Cpu.Observer = observer;
         Cpu.AddStopAddress(stopAt);
         RunResult run;

@@ -13,6 +13,13 @@ internal sealed class SyscallObserver(LinuxMachine machine, bool trace) : ICpuOb
     /// <summary>Every kernel entry from user mode in the run, in order.</summary>
     public List<KernelCallRecord> Entries { get; } = new();
 
+    /// <summary>How many kernel entries are kept; later ones are counted in <see cref="Dropped"/> (a program may make
+    /// millions of calls, and each record holds a copy of pt_regs).</summary>
+    public int MaxEntries { get; init; } = int.MaxValue;
+
+    /// <summary>Kernel entries not kept because <see cref="MaxEntries"/> were already.</summary>
+    public long Dropped { get; private set; }
+
     /// <summary>When set, each new entry from user mode starts a fresh kernel record (for runs that make many calls).</summary>
     public bool ResetPerEntry { get; init; }
     public FarTransfer? EntryTransfer, ExitTransfer;
@@ -61,7 +68,7 @@ internal sealed class SyscallObserver(LinuxMachine machine, bool trace) : ICpuOb
             {
                 machine.Current = new KernelCallRecord();
             }
-            Entries.Add(machine.Current);
+            if (Entries.Count < MaxEntries) Entries.Add(machine.Current); else Dropped++;
             EntryTransfer ??= t;
             if (machine.Current.Entry == EntryKind.None)
             {
@@ -73,6 +80,7 @@ internal sealed class SyscallObserver(LinuxMachine machine, bool trace) : ICpuOb
                     _ => EntryKind.Exception,
                 };
                 machine.Current.EntryStub = machine.Symbolize(t.ToIp);
+                machine.Current.EntryIp = t.FromIp;
             }
         }
         if (t.FromCpl == 0 && t.ToCpl == 3)

@@ -10,8 +10,13 @@ public sealed class KernelCallRecord
 {
     public EntryKind Entry { get; internal set; }
     public string? EntryStub { get; internal set; }
+    /// <summary>The user address of the instruction that entered the kernel (inside the vDSO for __kernel_vsyscall).</summary>
+    public ulong EntryIp { get; internal set; }
     public long Number { get; internal set; } = -1;
     public ExitDecision? Exit { get; internal set; }
+    /// <summary>What the system call's implementation returned (a restart code such as -ERESTARTSYS included), or null
+    /// when no implementation ran (an out-of-range number, a tracer's skip).</summary>
+    public long? Return { get; internal set; }
     /// <summary>The instruction that actually left the kernel for this entry (SYSRETQ, SYSRETL, SYSEXIT, IRETQ…).</summary>
     public string? ExitInstruction { get; internal set; }
     /// <summary>Where the exit instruction returned to in user mode.</summary>

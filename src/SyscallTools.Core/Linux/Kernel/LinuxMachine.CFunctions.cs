@@ -242,7 +242,7 @@ public sealed partial class LinuxMachine
     {
         Current.Number = nr;
         var row = SyscallTable.For(abi).ByNumber(nr);
-        if (row is null) return -Errno.ENOSYS;
+        if (row is null) { Current.Return = -Errno.ENOSYS; return -Errno.ENOSYS; }
         var ctx = ContextFor(abi, row.Number, regs);
         var args = ctx.ArgBuffer;
         if (abi == SyscallAbi.I386)
@@ -272,6 +272,7 @@ public sealed partial class LinuxMachine
         long ret;
         try { ret = row.Handler(ctx); }
         finally { _idleContext = ctx; }
+        Current.Return = ret;
         if (Task.Exited) Cpu.RequestStop($"task exited with status {Task.ExitStatus}");
         // On a 32-bit kernel the value travels in a 32-bit register; sign-extend so the record reads as a long.
         return KernelBits == 32 ? (int)ret : ret;

@@ -11,9 +11,9 @@ internal static class Io
         int count = (int)Math.Min(c.Arg(2), MaxIo);
         var buf = new byte[count];
         long n = f.Read(buf);
-        // pipe_read() on an empty pipe sleeps interruptibly: a pending signal ends the wait with -ERESTARTSYS. (With
-        // no signal the one task would sleep forever; the model answers EAGAIN instead.)
-        if (n == -Errno.EAGAIN && f is PipeEnd && c.Machine.SignalPending) return -Errno.ERESTARTSYS;
+        // pipe_read() on an empty pipe sleeps interruptibly: a pending signal, or the task's alarm firing, ends the wait
+        // with -ERESTARTSYS. (With neither, the one task would sleep forever; the model answers EAGAIN instead.)
+        if (n == -Errno.EAGAIN && f is PipeEnd && c.Machine.WaitForSignal()) return -Errno.ERESTARTSYS;
         if (n <= 0) return n;
         return c.WriteUser(c.Arg(1), buf.AsSpan(0, (int)n)) ? n : -Errno.EFAULT;
     }

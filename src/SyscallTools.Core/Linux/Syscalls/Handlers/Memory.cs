@@ -83,6 +83,53 @@ internal static class MemoryCalls
         return 0;
     }
 
+    private const int MremapMaymove = 1, MremapFixed = 2;
+
+    /// <summary>
+    /// mremap(old, old_size, new_size, flags): shrinking unmaps the tail; growing extends in place when the pages after
+    /// are free, else (MREMAP_MAYMOVE) copies the pages, with their protections, to a new range and unmaps the old one.
+    /// MREMAP_FIXED is not modelled (-EINVAL).
+    /// </summary>
+    public static long Mremap(SyscallContext c)
+    {
+        ulong addr = c.Arg(0), oldLen = (c.Arg(1) + PageMask) & ~PageMask, newLen = (c.Arg(2) + PageMask) & ~PageMask;
+        int flags = c.ArgInt(3);
+        if ((addr & PageMask) != 0 || (flags & ~(MremapMaymove | MremapFixed)) != 0 || (flags & MremapFixed) != 0) return -Errno.EINVAL;
+        if (newLen == 0 || oldLen == 0) return -Errno.EINVAL;
+        var mem = c.Machine.Memory;
+        ulong limit = c.Machine.TaskSize;
+        if (addr >= limit || oldLen > limit - addr) return -Errno.EFAULT;
+        // vma_to_resize: the old range must be mapped ("if (!vma) return -EFAULT").
+        for (ulong p = addr; p < addr + oldLen; p += Page.Size)
+            if (mem.FlagsAt(p) is not PageFlags f || (f & PageFlags.User) == 0) return -Errno.EFAULT;
+        if (newLen <= oldLen)
+        {
+            if (newLen < oldLen) mem.Unmap(addr + newLen, oldLen - newLen);
+            return (long)addr;
+        }
+        bool roomAfter = newLen <= limit - addr;
+        for (ulong p = addr + oldLen; roomAfter && p < addr + newLen; p += Page.Size)
+            if (mem.IsMapped(p)) roomAfter = false;
+        if ((ulong)mem.PageCount * Page.Size + (newLen - oldLen) > MaxTaskMemory) return -Errno.ENOMEM;
+        var flagsOfLast = mem.FlagsAt(addr + oldLen - Page.Size)!.Value;
+        if (roomAfter)
+        {
+            mem.Map(addr + oldLen, newLen - oldLen, flagsOfLast);
+            return (long)addr;
+        }
+        if ((flags & MremapMaymove) == 0) return -Errno.ENOMEM;
+        ulong at = c.Machine.FindFreeUserRange(newLen, c.Task.Bitness);
+        if (at == 0) return -Errno.ENOMEM;
+        mem.Map(at, newLen, flagsOfLast);
+        for (ulong off = 0; off < oldLen; off += Page.Size)
+        {
+            mem.WriteBytes(at + off, mem.ReadBytes(addr + off, Page.Size));
+            mem.Protect(at + off, Page.Size, mem.FlagsAt(addr + off)!.Value);
+        }
+        mem.Unmap(addr, oldLen);
+        return (long)at;
+    }
+
     public static long Mprotect(SyscallContext c)
     {
         ulong addr = c.Arg(0), length = c.Arg(1);

@@ -9,6 +9,8 @@ internal static class Process
     public static long GetPpid(SyscallContext c) => c.Task.Ppid;
     public static long GetTid(SyscallContext c) => c.Task.Tid;
     public static long GetUid(SyscallContext c) => c.Task.Uid;
+    /// <summary>getgid, and geteuid / getegid: the task runs with the same real and effective ids.</summary>
+    public static long GetGid(SyscallContext c) => c.Task.Gid;
 
     public static long Exit(SyscallContext c)
     {

@@ -33,8 +33,8 @@ internal static class Time
     /// <summary>pause(2): sleeps until a signal arrives; with none pending the single task would sleep forever.</summary>
     public static long Pause(SyscallContext c)
     {
-        if (c.Machine.SignalPending) return -Errno.ERESTARTNOHAND;
-        c.Machine.Block("pause() with no signal pending: the task sleeps forever");
+        if (c.Machine.WaitForSignal()) return -Errno.ERESTARTNOHAND;
+        c.Machine.Block("pause() with no signal pending and no alarm: the task sleeps forever");
         return -Errno.ERESTARTNOHAND;
     }
 
