@@ -152,7 +152,17 @@ public class CompilerEquivalenceTests
                 }
             // Handed to the interpreter: flags readers and writers it keeps, memory, the stack.
             case 13: if (w64) a.adc(d64, s64); else a.adc(d32, s32); return "adc";
-            case 14: if (w64) a.shl(d64, (byte)rng.Next(64)); else a.shl(d32, (byte)rng.Next(32)); return "shl";
+            case 14:
+            {
+                // Counts past the width are masked; 0 changes nothing but a 32-bit register's upper half.
+                byte n = (byte)(rng.Next(3) == 0 ? rng.Next(3) : rng.Next(70));
+                switch (rng.Next(3))
+                {
+                    case 0: if (w64) a.shl(d64, n); else a.shl(d32, n); return $"shl {n}";
+                    case 1: if (w64) a.shr(d64, n); else a.shr(d32, n); return $"shr {n}";
+                    default: if (w64) a.sar(d64, n); else a.sar(d32, n); return $"sar {n}";
+                }
+            }
             case 15:
                 if (bitness == 64) a.mov(__dword_ptr[(long)Data + rng.Next(16) * 4], d32); else a.mov(__dword_ptr[(uint)Data + (uint)rng.Next(16) * 4], d32);
                 return "mov [m],r";

@@ -51,6 +51,12 @@ internal sealed class BlockCompiler
     private static readonly MethodInfo MExecInvoke = typeof(Exec).GetMethod("Invoke")!;
     private static readonly MethodInfo MLoopAllowed = Method(typeof(BlockCompiler), nameof(LoopAllowed));
     private static readonly MethodInfo MLoad = Method(typeof(BlockCompiler), nameof(ReadMemory));
+    private static readonly FieldInfo FArith = Field(nameof(Cpu.ArithValue));
+    private static readonly MethodInfo MFlagsCondition = typeof(LazyFlags).GetMethod(nameof(LazyFlags.Condition),
+        BindingFlags.Public | BindingFlags.Static, [typeof(int), typeof(ulong)])!;
+    private static readonly MethodInfo MShl = Method(typeof(Shifts), nameof(Shifts.ShlResult));
+    private static readonly MethodInfo MShr = Method(typeof(Shifts), nameof(Shifts.ShrResult));
+    private static readonly MethodInfo MSar = Method(typeof(Shifts), nameof(Shifts.SarResult));
 
     private static FieldInfo Field(string name) =>
         typeof(Cpu).GetField(name, BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic)
@@ -68,9 +74,16 @@ internal sealed class BlockCompiler
     private readonly bool[] _loaded = new bool[16];
     private readonly bool[] _dirty = new bool[16];
     private LocalBuilder _lzA = null!, _lzB = null!, _lzRes = null!, _lzCarry = null!, _iters = null!, _loopRetired = null!, _base = null!;
-    /// <summary>The flag record's state: in the Cpu's fields, or in the locals with this operation and width.</summary>
+    /// <summary>
+    /// Where the status flags are: in the Cpu's fields; in the record locals with this operation and width; or, after a
+    /// shift, materialised in <see cref="_arith"/> (<see cref="_materialised"/>).
+    /// </summary>
     private LazyOp _localOp = LazyOp.None;
     private int _localBytes;
+    private bool _materialised;
+    private LocalBuilder _arith = null!;
+
+    private bool FlagsInFields => _localOp == LazyOp.None && !_materialised;
     /// <summary>Instructions of this pass through the block run so far (the retired count is the entry count plus these).</summary>
     private int _unsynced;
 
@@ -121,6 +134,7 @@ internal sealed class BlockCompiler
         Mnemonic.Mov => IsReg(op.A) && (op.B.Kind == OperandKind.Imm || (IsReg(op.B) && op.B.Size == op.A.Size) || IsLoad(op.B, op.A.Size)) && op.I.OpCount == 2,
         Mnemonic.Movzx => IsReg(op.A) && op.B.Size is 1 or 2 && (op.B.Kind is OperandKind.Reg or OperandKind.RegHigh8 || IsLoad(op.B, op.B.Size)),
         Mnemonic.Lea => IsReg(op.A) && op.B.Kind == OperandKind.Mem,
+        Mnemonic.Shl or Mnemonic.Sal or Mnemonic.Shr or Mnemonic.Sar => IsReg(op.A) && (op.B.Kind == OperandKind.Imm || op.I.OpCount == 1),
         Mnemonic.Nop => true,
         _ => false,
     };
@@ -142,6 +156,7 @@ internal sealed class BlockCompiler
         _lzB = il.DeclareLocal(typeof(ulong));
         _lzRes = il.DeclareLocal(typeof(ulong));
         _lzCarry = il.DeclareLocal(typeof(bool));
+        _arith = il.DeclareLocal(typeof(ulong));
         _base = il.DeclareLocal(typeof(ulong));
         il.Emit(OpCodes.Ldarg_1);
         il.Emit(OpCodes.Ldfld, FRetired);
@@ -275,13 +290,22 @@ internal sealed class BlockCompiler
         _il.Emit(OpCodes.Stloc, _lzRes);
         _localOp = kind;
         _localBytes = bytes;
+        _materialised = false;
     }
 
     /// <summary>Writes a record held in locals to the Cpu's fields, as the interpreter's handlers leave it.</summary>
     private void FlushFlags(bool keepLocal = false)
     {
-        if (_localOp == LazyOp.None) return;
+        if (FlagsInFields) return;
         void Store(FieldInfo f, Action push) { _il.Emit(OpCodes.Ldarg_1); push(); _il.Emit(OpCodes.Stfld, f); }
+        if (_materialised)
+        {
+            // Cpu.SetArith: no record, the six flags as bits.
+            Store(FLzOp, () => _il.Emit(OpCodes.Ldc_I4_0));
+            Store(FArith, () => _il.Emit(OpCodes.Ldloc, _arith));
+            if (!keepLocal) _materialised = false;
+            return;
+        }
         Store(FLzOp, () => _il.Emit(OpCodes.Ldc_I4, (int)_localOp));
         Store(FLzBytes, () => _il.Emit(OpCodes.Ldc_I4, _localBytes));
         Store(FLzA, () => _il.Emit(OpCodes.Ldloc, _lzA));
@@ -293,6 +317,15 @@ internal sealed class BlockCompiler
 
     private void PushCF()
     {
+        if (_materialised)
+        {
+            _il.Emit(OpCodes.Ldloc, _arith);
+            _il.Emit(OpCodes.Ldc_I8, (long)RFlags.CF);
+            _il.Emit(OpCodes.And);
+            _il.Emit(OpCodes.Ldc_I8, 0L);
+            _il.Emit(OpCodes.Cgt_Un);
+            return;
+        }
         switch (_localOp)
         {
             case LazyOp.None:
@@ -322,6 +355,13 @@ internal sealed class BlockCompiler
     /// <summary>Pushes whether condition <paramref name="cc"/> (hardware order) holds.</summary>
     private void PushCondition(int cc)
     {
+        if (_materialised)
+        {
+            _il.Emit(OpCodes.Ldc_I4, cc);
+            _il.Emit(OpCodes.Ldloc, _arith);
+            _il.Emit(OpCodes.Call, MFlagsCondition);
+            return;
+        }
         if (_localOp == LazyOp.None)
         {
             _il.Emit(OpCodes.Ldarg_1);
@@ -432,6 +472,23 @@ internal sealed class BlockCompiler
                 PushEffectiveAddress(op.B);
                 PopReg(op.A.Reg, bytes);
                 return;
+            case Mnemonic.Shl or Mnemonic.Sal or Mnemonic.Shr or Mnemonic.Sar:
+            {
+                // Shifts by a constant: the count masked as the hardware masks it; 0 changes nothing but a 32-bit
+                // register's upper half; otherwise Shifts' own result and flags (materialised, as its handlers leave them).
+                int n = (int)((op.I.OpCount == 1 ? 1UL : op.B.Value) & (bytes == 8 ? 0x3FUL : 0x1FUL));
+                PushReg(op.A.Reg);
+                if (n == 0) { PopReg(op.A.Reg, bytes); return; }
+                if (bytes == 4) { il.Emit(OpCodes.Conv_U4); il.Emit(OpCodes.Conv_U8); }
+                il.Emit(OpCodes.Ldc_I4, n);
+                il.Emit(OpCodes.Ldc_I4, bytes);
+                il.Emit(OpCodes.Ldloca, _arith);
+                il.Emit(OpCodes.Call, op.Mnemonic switch { Mnemonic.Shr => MShr, Mnemonic.Sar => MSar, _ => MShl });
+                PopReg(op.A.Reg, bytes);
+                _localOp = LazyOp.None;
+                _materialised = true;
+                return;
+            }
             case Mnemonic.Inc or Mnemonic.Dec:
             {
                 // Arithmetic.IncR/DecR: CF is kept from before, the rest comes from a ± 1.

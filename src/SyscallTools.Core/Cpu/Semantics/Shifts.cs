@@ -42,7 +42,9 @@ internal sealed class Shifts
         return (int)(n & (op.A.Size == 8 ? 0x3FUL : 0x1FUL));
     }
 
-    private static void SetResultFlags(Cpu c, int size, ulong r, bool cf, bool of)
+    private static void SetResultFlags(Cpu c, int size, ulong r, bool cf, bool of) => c.SetArith(ResultFlags(size, r, cf, of));
+
+    private static ulong ResultFlags(int size, ulong r, bool cf, bool of)
     {
         ulong f = 0;
         ulong m = Cpu.SizeMask(size);
@@ -51,7 +53,7 @@ internal sealed class Shifts
         if ((r & m) == 0) f |= RFlags.ZF;
         if ((r & Cpu.SignBit(size)) != 0) f |= RFlags.SF;
         if (Cpu.Parity(r)) f |= RFlags.PF;
-        c.SetArith(f);
+        return f;
     }
 
     private void Shl(Cpu c, Op op)
@@ -59,23 +61,19 @@ internal sealed class Shifts
         int n = Count(c, op, op.B);
         ulong a = c.ReadForUpdate(op.A, out var lin);
         if (n == 0) { Unchanged(c, op); return; }
-        int bits = op.A.Size * 8;
-        ulong m = Cpu.SizeMask(op.A.Size);
-        ulong r = n >= 64 ? 0 : (a << n) & m;
-        bool cf = n <= bits && ((a >> (bits - n)) & 1) != 0;
+        ulong r = ShlResult(a, n, op.A.Size, out ulong flags);
         c.WriteBack(op.A, lin, r);
-        SetResultFlags(c, op.A.Size, r, cf, ((r & Cpu.SignBit(op.A.Size)) != 0) != cf);
+        c.SetArith(flags);
     }
 
     private void Shr(Cpu c, Op op)
     {
         int n = Count(c, op, op.B);
-        ulong a = c.ReadForUpdate(op.A, out var lin) & Cpu.SizeMask(op.A.Size);
+        ulong a = c.ReadForUpdate(op.A, out var lin);
         if (n == 0) { Unchanged(c, op); return; }
-        ulong r = n >= 64 ? 0 : a >> n;
-        bool cf = ((a >> (n - 1)) & 1) != 0;
+        ulong r = ShrResult(a, n, op.A.Size, out ulong flags);
         c.WriteBack(op.A, lin, r);
-        SetResultFlags(c, op.A.Size, r, cf, (a & Cpu.SignBit(op.A.Size)) != 0);
+        c.SetArith(flags);
     }
 
     private void Sar(Cpu c, Op op)
@@ -83,12 +81,41 @@ internal sealed class Shifts
         int n = Count(c, op, op.B);
         ulong a = c.ReadForUpdate(op.A, out var lin);
         if (n == 0) { Unchanged(c, op); return; }
-        int bits = op.A.Size * 8;
+        ulong r = SarResult(a, n, op.A.Size, out ulong flags);
+        c.WriteBack(op.A, lin, r);
+        c.SetArith(flags);
+    }
+
+    // The shifts' results and status flags for a count 1..63, as pure functions: the handlers here and the block
+    // compiler's translation of shifts by an immediate both use them.
+
+    internal static ulong ShlResult(ulong a, int n, int size, out ulong flags)
+    {
+        int bits = size * 8;
+        ulong m = Cpu.SizeMask(size);
+        ulong r = n >= 64 ? 0 : (a << n) & m;
+        bool cf = n <= bits && ((a >> (bits - n)) & 1) != 0;
+        flags = ResultFlags(size, r, cf, ((r & Cpu.SignBit(size)) != 0) != cf);
+        return r;
+    }
+
+    internal static ulong ShrResult(ulong a, int n, int size, out ulong flags)
+    {
+        a &= Cpu.SizeMask(size);
+        ulong r = n >= 64 ? 0 : a >> n;
+        bool cf = ((a >> (n - 1)) & 1) != 0;
+        flags = ResultFlags(size, r, cf, (a & Cpu.SignBit(size)) != 0);
+        return r;
+    }
+
+    internal static ulong SarResult(ulong a, int n, int size, out ulong flags)
+    {
+        int bits = size * 8;
         long s = (long)(a << (64 - bits)) >> (64 - bits);
         ulong r = (ulong)(s >> Math.Min(n, 63));
         bool cf = ((s >> Math.Min(n - 1, 63)) & 1) != 0;
-        c.WriteBack(op.A, lin, r);
-        SetResultFlags(c, op.A.Size, r, cf, false);
+        flags = ResultFlags(size, r, cf, false);
+        return r;
     }
 
     // Rotates change only CF and OF.
