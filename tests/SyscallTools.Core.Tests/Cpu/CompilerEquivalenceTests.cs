@@ -169,7 +169,16 @@ public class CompilerEquivalenceTests
             case 16:
                 if (bitness == 64) a.add(d32, __dword_ptr[(long)Data + rng.Next(16) * 4]); else a.add(d32, __dword_ptr[(uint)Data + (uint)rng.Next(16) * 4]);
                 return "add r,[m]";
-            case 17: if (bitness == 64) { a.push(s64); a.pop(d64); } else { a.push(s32); a.pop(d32); } return "push; pop";
+            case 17:
+                if (rng.Next(2) == 0) { if (bitness == 64) { a.push(s64); a.pop(d64); } else { a.push(s32); a.pop(d32); } return "push; pop"; }
+                switch (rng.Next(3))
+                {
+                    case 0: if (w64) a.imul(d64, s64); else a.imul(d32, s32); return "imul r,r";
+                    case 1: if (w64) a.imul(d64, s64, imm); else a.imul(d32, s32, imm); return "imul r,r,i";
+                    default:
+                        if (bitness == 64) a.imul(d32, __dword_ptr[(long)Data + rng.Next(16) * 4]); else a.imul(d32, __dword_ptr[(uint)Data + (uint)rng.Next(16) * 4]);
+                        return "imul r,[m]";
+                }
             case 18: Setcc(a, Cc(rng), al); return "setcc al";
             case 19: Cmov32(a, Cc(rng), d32, s32); return "cmovcc";
             case 20: Jcc(a, Cc(rng), exit); return "jcc exit (ends the block)";

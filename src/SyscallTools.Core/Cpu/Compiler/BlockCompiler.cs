@@ -54,6 +54,7 @@ internal sealed class BlockCompiler
     private static readonly FieldInfo FArith = Field(nameof(Cpu.ArithValue));
     private static readonly MethodInfo MFlagsCondition = typeof(LazyFlags).GetMethod(nameof(LazyFlags.Condition),
         BindingFlags.Public | BindingFlags.Static, [typeof(int), typeof(ulong)])!;
+    private static readonly MethodInfo MImul = Method(typeof(Arithmetic), nameof(Arithmetic.ImulResult));
     private static readonly MethodInfo MShl = Method(typeof(Shifts), nameof(Shifts.ShlResult));
     private static readonly MethodInfo MShr = Method(typeof(Shifts), nameof(Shifts.ShrResult));
     private static readonly MethodInfo MSar = Method(typeof(Shifts), nameof(Shifts.SarResult));
@@ -135,6 +136,8 @@ internal sealed class BlockCompiler
         Mnemonic.Movzx => IsReg(op.A) && op.B.Size is 1 or 2 && (op.B.Kind is OperandKind.Reg or OperandKind.RegHigh8 || IsLoad(op.B, op.B.Size)),
         Mnemonic.Lea => IsReg(op.A) && op.B.Kind == OperandKind.Mem,
         Mnemonic.Shl or Mnemonic.Sal or Mnemonic.Shr or Mnemonic.Sar => IsReg(op.A) && (op.B.Kind == OperandKind.Imm || op.I.OpCount == 1),
+        Mnemonic.Imul => IsReg(op.A) && op.I.OpCount is 2 or 3 && ((IsReg(op.B) && op.B.Size == op.A.Size) || IsLoad(op.B, op.A.Size))
+            && (op.I.OpCount == 2 || op.C.Kind == OperandKind.Imm),
         Mnemonic.Nop => true,
         _ => false,
     };
@@ -448,6 +451,12 @@ internal sealed class BlockCompiler
         }
     }
 
+    /// <summary>Sign-extends the 64-bit value on the stack from <paramref name="bytes"/> (4 or 8).</summary>
+    private void PushSignExtended(int bytes)
+    {
+        if (bytes == 4) { _il.Emit(OpCodes.Conv_I4); _il.Emit(OpCodes.Conv_I8); }
+    }
+
     /// <summary>A memory read as the interpreter's ReadOp makes it.</summary>
     internal static ulong ReadMemory(Cpu c, int seg, ulong ea, int size) => c.Read(c.SegmentLinear(seg, ea), size);
 
@@ -472,6 +481,26 @@ internal sealed class BlockCompiler
                 PushEffectiveAddress(op.B);
                 PopReg(op.A.Reg, bytes);
                 return;
+            case Mnemonic.Imul:
+            {
+                // Arithmetic.Imul2/Imul3: both factors sign-extended from the operand size (the immediate from its own).
+                if (op.I.OpCount == 2) { PushReg(op.A.Reg); PushSignExtended(bytes); }
+                PushSource(op.B, bytes, k);
+                PushSignExtended(bytes);
+                if (op.I.OpCount == 3)
+                {
+                    int immSize = op.C.Size == 0 ? bytes : op.C.Size;
+                    long imm = immSize switch { 1 => (sbyte)op.C.Value, 2 => (short)op.C.Value, 4 => (int)op.C.Value, _ => (long)op.C.Value };
+                    il.Emit(OpCodes.Ldc_I8, imm);
+                }
+                il.Emit(OpCodes.Ldc_I4, bytes);
+                il.Emit(OpCodes.Ldloca, _arith);
+                il.Emit(OpCodes.Call, MImul);
+                PopReg(op.A.Reg, bytes);
+                _localOp = LazyOp.None;
+                _materialised = true;
+                return;
+            }
             case Mnemonic.Shl or Mnemonic.Sal or Mnemonic.Shr or Mnemonic.Sar:
             {
                 // Shifts by a constant: the count masked as the hardware masks it; 0 changes nothing but a 32-bit

@@ -188,7 +188,9 @@ internal sealed class Arithmetic
     // ---- multiply and divide ----
 
     /// <summary>MUL/IMUL leave SF, ZF, AF and PF undefined; this model sets SF/ZF/PF from the low half and clears AF.</summary>
-    private static void SetMulFlags(Cpu c, int size, ulong low, bool overflow)
+    private static void SetMulFlags(Cpu c, int size, ulong low, bool overflow) => c.SetArith(MulFlags(size, low, overflow));
+
+    private static ulong MulFlags(int size, ulong low, bool overflow)
     {
         ulong f = 0;
         ulong m = Cpu.SizeMask(size);
@@ -196,7 +198,7 @@ internal sealed class Arithmetic
         if ((low & m) == 0) f |= RFlags.ZF;
         if ((low & Cpu.SignBit(size)) != 0) f |= RFlags.SF;
         if (Cpu.Parity(low)) f |= RFlags.PF;
-        c.SetArith(f);
+        return f;
     }
 
     private void Mul(Cpu c, Op op)
@@ -268,18 +270,27 @@ internal sealed class Arithmetic
 
     private static void ImulCore(Cpu c, Op op, long x, long y)
     {
-        int size = op.A.Size;
+        ulong lo = ImulResult(x, y, op.A.Size, out ulong flags);
+        c.WriteOp(op.A, lo);
+        c.SetArith(flags);
+    }
+
+    /// <summary>
+    /// The two- and three-operand IMUL: the product's low <paramref name="size"/> bytes and the status flags (CF = OF =
+    /// the product does not fit). Pure, so the block compiler's translation uses it too.
+    /// </summary>
+    internal static ulong ImulResult(long x, long y, int size, out ulong flags)
+    {
         if (size == 8)
         {
             Int128 r = (Int128)x * y;
             ulong lo = (ulong)(long)r;
-            c.WriteOp(op.A, lo);
-            SetMulFlags(c, 8, lo, r != (long)lo);
-            return;
+            flags = MulFlags(8, lo, r != (long)lo);
+            return lo;
         }
         long p = x * y;
-        c.WriteOp(op.A, (ulong)p);
-        SetMulFlags(c, size, (ulong)p, p != SignExtend((ulong)p, size));
+        flags = MulFlags(size, (ulong)p, p != SignExtend((ulong)p, size));
+        return (ulong)p;
     }
 
     private void Imul2(Cpu c, Op op) =>
