@@ -92,7 +92,9 @@ function Invoke-Test {
 function Invoke-Bench {
     Invoke-Build
     # W1-W4 with their peers (the host, QEMU user mode, Unicorn 2 when installed), then W5-W6 from PowerShell.
-    Invoke-Native 'benchmark' { dotnet run --project (Join-Path $root 'tests/bench') -c Release --nologo -- $BenchIterations }
+    # Built and run as a dll: `dotnet run … --nologo -- N` hands some SDKs' --nologo to the program, and the iterations were lost.
+    Invoke-Native 'dotnet build (bench)' { dotnet build (Join-Path $root 'tests/bench') -c Release --nologo -v quiet }
+    Invoke-Native 'benchmark' { dotnet (Join-Path $root 'tests/bench/bin/Release/net10.0/SyscallTools.Bench.dll') $BenchIterations }
     & (Join-Path $root 'tests/bench/Cmdlets.Bench.ps1') -Root $root
 }
 

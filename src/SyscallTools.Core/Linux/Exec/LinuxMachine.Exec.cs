@@ -102,6 +102,9 @@ public sealed partial class LinuxMachine
             Cpu.WriteMsr(Msr.GsBase, 0);
         }
         InitialStackPointer = stack.Sp;
+        // A place for Invoke-Syscall's and Invoke-EmuCode's code in the new address space, away from the program.
+        _userCodeAddress = FindFreeUserRange(0x8000, Task.Bitness);
+        Memory.Map(_userCodeAddress.Value, 0x8000, PageFlags.UserCode);
         return ExecLayout = new ExecLayout
         {
             LoadBias = loadBias, Entry = elf.Entry + loadBias, Phdr = phdr, BrkStart = Task.BrkStart, StackTop = stackTop, Stack = stack,

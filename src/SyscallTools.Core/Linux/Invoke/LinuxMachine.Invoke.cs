@@ -7,8 +7,13 @@ namespace SyscallTools.Core.Linux;
 /// <summary>Making one system call from user mode through a chosen entry, and reporting everything it did.</summary>
 public sealed partial class LinuxMachine
 {
-    /// <summary>Where invocation code (and RunUserCode's code) is placed in the task's text.</summary>
-    public ulong UserCodeAddress => UserText + 0x8000;
+    /// <summary>
+    /// Where invocation code (and RunUserCode's code) is placed: in the task's text, or after an exec in a range of its
+    /// own that exec reserved (the old place may lie inside the program's text, which a call site must not overwrite).
+    /// </summary>
+    public ulong UserCodeAddress => _userCodeAddress ?? UserText + 0x8000;
+
+    private ulong? _userCodeAddress;
 
     private ulong InvokeCode => UserCodeAddress;
 

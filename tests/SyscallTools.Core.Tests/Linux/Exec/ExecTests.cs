@@ -117,6 +117,25 @@ public class ExecTests
         Assert.Equal(0xFFFF_E000UL, layout.StackTop);
     }
 
+    [FixtureFact("32")]
+    public void A_system_call_made_into_a_running_program_leaves_its_text_alone()
+    {
+        // Invoke-Syscall places its call site in the task; after exec that must not be inside the program's text.
+        var m = M();
+        var layout = m.Exec(Request(File.ReadAllBytes(Fixtures.PathOf("hello", "32")!)));
+        var elf = new SyscallTools.Core.Elf.ElfReader(File.ReadAllBytes(Fixtures.PathOf("hello", "32")!));
+        var text = elf.LoadSegments.First();
+        byte[] before = m.Memory.ReadBytes(text.VirtualAddress, (int)text.FileSize);
+        var partial = m.RunProcess(budget: 1_000);
+        Assert.False(partial.Exited);
+        var r = m.InvokeSyscall(20);
+        Assert.Equal(4242, r.Return);
+        Assert.Equal(before, m.Memory.ReadBytes(text.VirtualAddress, (int)text.FileSize));
+        foreach (var seg in elf.LoadSegments)
+            Assert.False(m.UserCodeAddress + 0x8000 > seg.VirtualAddress && m.UserCodeAddress < seg.VirtualAddress + seg.MemorySize,
+                $"the call site at 0x{m.UserCodeAddress:x} overlaps the segment at 0x{seg.VirtualAddress:x}");
+    }
+
     [FixtureFact("64pie")]
     public void A_static_pie_is_placed_in_the_mmap_area_and_relocates_itself()
     {
