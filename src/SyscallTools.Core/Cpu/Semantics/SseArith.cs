@@ -133,7 +133,6 @@ internal sealed class SseArith
             bool tiny = Math.Abs(r) < minNormal || (Math.Abs(r) == minNormal && cmp != 0 && (cmp < 0) == (r > 0));
             if (tiny && cmp != 0) flags |= Ue;
         }
-        if (double.IsNaN(r)) r = double.NaN;   // unreachable: invalid cases are handled above
         result = single ? BitConverter.SingleToUInt32Bits((float)r) : BitConverter.DoubleToUInt64Bits(r);
         Commit(c, op, flags, result, single);
     }
