@@ -96,7 +96,16 @@ public class X87AgreementTests
                         break;
                     }
                     case 7: Asm($"fstp tbyte ptr [0x{slot:x}]"); break;
-                    case 8: Asm(r.Next(2) == 0 ? $"fxch st0, st{r.Next(1, 8)}" : $"{(r.Next(2) == 0 ? "fst" : "fstp")} st{r.Next(8)}"); break;
+                    case 8:
+                        // The last two are the undocumented aliases FSTP9 ST(i) (DF D8+i) and FXCH4 ST(i) (DD C8+i).
+                        Asm(r.Next(4) switch
+                        {
+                            0 => $"fxch st0, st{r.Next(1, 8)}",
+                            1 => $"{(r.Next(2) == 0 ? "fst" : "fstp")} st{r.Next(8)}",
+                            2 => $"db 0xdf, 0x{0xD8 + r.Next(8):x2}",
+                            _ => $"db 0xdd, 0x{0xC8 + r.Next(8):x2}",
+                        });
+                        break;
                     case 9: Asm(r.Next(2) == 0 ? "fabs" : "fchs"); break;
                     case 10 or 11:
                         Asm("fxam");

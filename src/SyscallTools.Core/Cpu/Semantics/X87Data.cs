@@ -38,7 +38,12 @@ internal sealed class X87Data
             case Code.Fxam: return Fxam;
             case Code.Fucomi_st0_sti: op.Sub = sti; return Fucomi;
             case Code.Fucomip_st0_sti: op.Sub = sti | 0x100; return Fucomi;
-            default: return null;
+            default:
+                // The undocumented aliases of FSTP ST(i) (D9 D8+i, DF D0+i, DF D8+i) and FXCH (DD C8+i, DF C8+i), which
+                // the processor runs as the documented forms.
+                if (i.Mnemonic == Mnemonic.Fstp && i.Op0Kind == OpKind.Register && i.Op0Register.IsST()) { op.Sub = sti | 0x100; return FstSt; }
+                if (i.Mnemonic == Mnemonic.Fxch && i.OpCount > 0 && i.GetOpKind(i.OpCount - 1) == OpKind.Register) { op.Sub = sti; return Fxch; }
+                return null;
         }
     }
 
