@@ -142,8 +142,11 @@ public static partial class IntelSyntax
         // Iced names the low byte of r8..r15 "r8l"; the manuals say "r8b".
         if (n.Length >= 3 && n[0] == 'r' && n.EndsWith('b') && int.TryParse(n.AsSpan(1, n.Length - 2), out int rn) && rn is >= 8 and <= 15)
             n = $"r{rn}l";
+        // The x87 stack registers: "st" is st(0); the manuals write st(i), Iced names them st0..st7.
+        if (n == "st") n = "st0";
+        else if (n.Length == 5 && n.StartsWith("st(", StringComparison.Ordinal) && n[4] == ')' && n[3] is >= '0' and <= '7') n = "st" + n[3];
         if (n.Length == 0 || !char.IsLetter(n[0]) || !Enum.TryParse(n, ignoreCase: true, out reg) || !Enum.IsDefined(reg)) return false;
-        return reg.IsGPR() || reg.IsXMM() || reg.IsSegmentRegister() || reg.IsCR() || reg.IsDR() || reg == Register.RIP || reg == Register.EIP;
+        return reg.IsGPR() || reg.IsXMM() || reg.IsST() || reg.IsSegmentRegister() || reg.IsCR() || reg.IsDR() || reg == Register.RIP || reg == Register.EIP;
     }
 
     private static readonly Dictionary<string, int> SizeKeywords = new(StringComparer.OrdinalIgnoreCase)
@@ -527,6 +530,8 @@ public static partial class IntelSyntax
                         OpCodeOperandKind.r32_reg or OpCodeOperandKind.r32_reg_mem or OpCodeOperandKind.r32_rm or OpCodeOperandKind.r32_opcode or OpCodeOperandKind.r32_or_mem => r.IsGPR32(),
                         OpCodeOperandKind.r64_reg or OpCodeOperandKind.r64_reg_mem or OpCodeOperandKind.r64_rm or OpCodeOperandKind.r64_opcode or OpCodeOperandKind.r64_or_mem => r.IsGPR64(),
                         OpCodeOperandKind.xmm_reg or OpCodeOperandKind.xmm_rm or OpCodeOperandKind.xmm_or_mem => r.IsXMM(),
+                        OpCodeOperandKind.st0 => r == Register.ST0,
+                        OpCodeOperandKind.sti_opcode => r.IsST(),
                         OpCodeOperandKind.seg_reg => r.IsSegmentRegister(),
                         OpCodeOperandKind.cr_reg => r.IsCR(),
                         OpCodeOperandKind.dr_reg => r.IsDR(),

@@ -107,9 +107,10 @@ public sealed class CpuProfile
     /// <summary>
     /// CPUID.01H:EDX as this model reports it: only what the emulator implements. x87 (FPU) is reported because every
     /// x86-64 processor has it and the kernel requires it; the model implements its control instructions and state
-    /// (FNINIT FNSTCW FLDCW FNSTSW FNCLEX FWAIT, FXSAVE/FXRSTOR) and raises #UD "not modelled" for x87 arithmetic.
-    /// SSE and SSE2: data movement, the integer and logical SIMD instructions, MXCSR; floating-point arithmetic is not
-    /// modelled. Not reported although the real parts have them: VME DE PSE MCE APIC MTRR PGE MCA PAT PSE36 CLFSH MMX HTT.
+    /// (FNINIT FNSTCW FLDCW FNSTSW FNCLEX FWAIT, FXSAVE/FXRSTOR), the data moves, compares and classification, and
+    /// raises #UD "not modelled" for x87 arithmetic.
+    /// SSE and SSE2: data movement, the integer and logical SIMD instructions, MXCSR, the scalar compares, arithmetic and
+    /// conversions (in the default MXCSR environment); packed floating-point arithmetic is not modelled. Not reported although the real parts have them: VME DE PSE MCE APIC MTRR PGE MCA PAT PSE36 CLFSH MMX HTT.
     /// </summary>
     public uint Leaf1Edx { get; init; } = DefaultLeaf1Edx;
 

@@ -140,8 +140,26 @@ public class SseTests
     {
         AssertFault(Run(Machine(), a => a.pshufb(xmm0, xmm1)), Vector.UD, notModelled: true);   // SSSE3
         AssertFault(Run(Machine(), a => a.ptest(xmm0, xmm1)), Vector.UD, notModelled: true);    // SSE4.1
-        AssertFault(Run(Machine(), a => a.addps(xmm0, xmm1)), Vector.UD, notModelled: true);    // SSE arithmetic
-        AssertFault(Run(Machine(), a => a.fld1()), Vector.UD, notModelled: true);               // x87 arithmetic
+        AssertFault(Run(Machine(), a => a.addps(xmm0, xmm1)), Vector.UD, notModelled: true);    // packed SSE arithmetic
+        AssertFault(Run(Machine(), a => a.fadd(st0, st1)), Vector.UD, notModelled: true);       // x87 arithmetic
+    }
+
+    [Fact]
+    public void ScalarArithmeticOutsideTheDefaultMxcsrIsNotModelled()
+    {
+        // Round toward -inf (RC = 01): not modelled, rather than silently rounded to nearest.
+        var cpu = Machine();
+        cpu.Mxcsr = Cpu.MxcsrDefault | (1u << 13);
+        cpu.SetXmm(0, BitConverter.DoubleToUInt64Bits(1.0));
+        cpu.SetXmm(1, BitConverter.DoubleToUInt64Bits(3.0));
+        AssertFault(Run(cpu, a => a.divsd(xmm0, xmm1)), Vector.UD, notModelled: true);
+        // The default: 1/3 rounded to nearest, PE set (SDM Vol. 1 §4.9.1.6).
+        cpu = Machine();
+        cpu.SetXmm(0, BitConverter.DoubleToUInt64Bits(1.0));
+        cpu.SetXmm(1, BitConverter.DoubleToUInt64Bits(3.0));
+        AssertRanToEnd(Run(cpu, a => a.divsd(xmm0, xmm1)));
+        Assert.Equal(0x3FD5_5555_5555_5555UL, (ulong)cpu.GetXmm(0));
+        Assert.Equal(Cpu.MxcsrDefault | 0x20, cpu.Mxcsr);
     }
 
     [Fact]

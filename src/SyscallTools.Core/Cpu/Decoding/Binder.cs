@@ -14,7 +14,7 @@ internal static class Binder
         FastAlu.Instance.Bind, Arithmetic.Instance.Bind, Logic.Instance.Bind, Shifts.Instance.Bind, DataMovement.Instance.Bind,
         Stack.Instance.Bind, ControlFlow.Instance.Bind, Strings.Instance.Bind, FlagOps.Instance.Bind, Bits.Instance.Bind,
         SystemOps.Instance.Bind, Transitions.Instance.Bind,
-        SseMove.Instance.Bind, SseInteger.Instance.Bind, SseShuffle.Instance.Bind, SimdControl.Instance.Bind, X87Control.Instance.Bind, Bmi.Instance.Bind, SseCompare.Instance.Bind,
+        SseMove.Instance.Bind, SseInteger.Instance.Bind, SseShuffle.Instance.Bind, SimdControl.Instance.Bind, X87Control.Instance.Bind, Bmi.Instance.Bind, SseCompare.Instance.Bind, X87Data.Instance.Bind, SseArith.Instance.Bind,
     ];
 
     public static Op Bind(in Instruction i, int bitness)

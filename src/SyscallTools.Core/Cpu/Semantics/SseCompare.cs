@@ -8,7 +8,7 @@ namespace SyscallTools.Core.Cpu.Semantics;
 /// UCOMISS UCOMISD COMISS COMISD (SDM Vol. 2A): an ordered compare of the low elements into ZF PF CF (OF AF SF cleared).
 /// No rounding is involved, so the result is exact by construction; MXCSR gets IE (any SNaN; any NaN for the COMI forms)
 /// and DE (a denormal operand, unless DAZ treats it as zero). An unmasked one of those is #XM (with CR4.OSXMMEXCPT, else
-/// #UD) and changes nothing. The rest of the SSE floating-point arithmetic is not modelled.
+/// #UD) and changes nothing.
 /// </summary>
 internal sealed class SseCompare
 {
