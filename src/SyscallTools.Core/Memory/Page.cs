@@ -11,7 +11,6 @@ public sealed class Page
     {
         Number = number;
         Flags = flags;
-        Data = new byte[Size];
     }
 
     /// <summary>A second mapping of <paramref name="source"/>'s frame: same bytes, its own permissions.</summary>
@@ -19,7 +18,7 @@ public sealed class Page
     {
         Number = number;
         Flags = flags;
-        Data = source.Data;
+        _data = source.Data;
     }
 
     /// <summary>The virtual page number (address >> 12).</summary>
@@ -27,7 +26,13 @@ public sealed class Page
 
     public PageFlags Flags { get; internal set; }
 
-    internal readonly byte[] Data;
+    /// <summary>
+    /// The page's bytes, allocated when first touched: a machine maps ~90 pages at boot (stacks, tables, the vDSO) and
+    /// leaves many of them untouched, and zeroing and collecting them was most of what a new machine cost.
+    /// </summary>
+    internal byte[] Data => _data ??= new byte[Size];
+
+    private byte[]? _data;
 
     /// <summary>
     /// Set while decoded blocks cache instructions from this page, so that a write to it (alternatives
