@@ -17,24 +17,8 @@ public class SigContextSegmentTests
     private static LinuxMachine Machine(string model, int tbits, int kbits = 64, string vendor = "amd") =>
         new(KernelModel.Find(model)!, vendor == "intel" ? CpuProfile.IntelSkylake : CpuProfile.AmdZen3, kbits, tbits);
 
-    /// <summary>
-    /// Installs a SA_SIGINFO SIGUSR1 handler made of <paramref name="body"/> (ucontext in rdx, or [esp+12] on i386),
-    /// a 64-bit restorer, and the same handler code for <paramref name="alsoFor"/> signals; raises SIGUSR1.
-    /// </summary>
-    private static UserRunResult RaiseWithHandler(LinuxMachine m, string[] body, ulong extraFlags = 0, params int[] alsoFor)
-    {
-        int bits = m.Task.Bitness;
-        ulong handler = m.UserText + 0x100, restorer = m.UserText + 0xF00;
-        m.Memory.WriteBytes(handler, IntelSyntax.Assemble(body, bits, handler));
-        m.Memory.WriteBytes(restorer, [0xB8, 15, 0, 0, 0, 0x0F, 0x05]);
-        ulong flags = SignalAction.SaSiginfo | extraFlags | (bits == 64 ? SignalAction.SaRestorer : 0);
-        foreach (int s in alsoFor.Prepend(Signal.SIGUSR1))
-            m.SignalState.Actions[s] = new SignalAction(handler, flags, bits == 64 ? restorer : 0, 0);
-        string[] raise = bits == 64
-            ? ["mov edi, 4242", "mov esi, 4242", "mov edx, 10", "mov eax, 234", "syscall"]
-            : ["mov ebx, 4242", "mov ecx, 10", "mov eax, 37", "int 0x80"];
-        return m.RunUserCode(IntelSyntax.Assemble(raise, bits, m.UserCodeAddress), budget: 200_000);
-    }
+    private static UserRunResult RaiseWithHandler(LinuxMachine m, string[] body, ulong extraFlags = 0, params int[] alsoFor) =>
+        Support.SignalHarness.RaiseWithHandler(m, body, extraFlags, null, null, alsoFor);
 
     private const int Mc64 = RtFrame64.UcMcontext - RtFrame64.Uc, Mc32 = RtFrame32.UcMcontext - RtFrame32.Uc;
 

@@ -59,29 +59,7 @@ internal sealed class SimdControl
         ulong linear = ImageLinear(c, op, "FXSAVE");
         int bytes = XmmOffset + 16 * XmmCount(c);
         Span<byte> img = stackalloc byte[ImageBytes];
-        img.Clear();
-        BinaryPrimitives.WriteUInt16LittleEndian(img, c.Fcw);
-        BinaryPrimitives.WriteUInt16LittleEndian(img[2..], c.Fsw);
-        img[4] = c.Ftw;
-        BinaryPrimitives.WriteUInt16LittleEndian(img[6..], c.Fop);
-        if (op.Sub == 1)
-        {
-            BinaryPrimitives.WriteUInt64LittleEndian(img[8..], c.Fip);
-            BinaryPrimitives.WriteUInt64LittleEndian(img[16..], c.Fdp);
-        }
-        else
-        {
-            BinaryPrimitives.WriteUInt32LittleEndian(img[8..], (uint)c.Fip);
-            BinaryPrimitives.WriteUInt16LittleEndian(img[12..], c.Fcs);
-            BinaryPrimitives.WriteUInt32LittleEndian(img[16..], (uint)c.Fdp);
-            BinaryPrimitives.WriteUInt16LittleEndian(img[20..], c.Fds);
-        }
-        BinaryPrimitives.WriteUInt32LittleEndian(img[24..], c.Mxcsr);
-        BinaryPrimitives.WriteUInt32LittleEndian(img[28..], Cpu.MxcsrMask);
-        // ST(i) in stack order: physical register (TOP + i) mod 8, 10 bytes in a 16-byte slot.
-        int top = (c.Fsw >> 11) & 7;
-        for (int i = 0; i < 8; i++) c.Fpr.AsSpan(((top + i) & 7) * 10, 10).CopyTo(img[(32 + 16 * i)..]);
-        for (int i = 0; i < XmmCount(c); i++) c.Xmm[i].CopyTo(img[(XmmOffset + 16 * i)..]);
+        c.WriteFxImage(img, pointers64: op.Sub == 1, XmmCount(c));
         c.ProbeWrite(linear, bytes, c.Cpl == 3);
         for (int k = 0; k < bytes; k += 8) c.Write(c.Wrap(linear + (ulong)k), 8, BinaryPrimitives.ReadUInt64LittleEndian(img[k..]));
     }
@@ -93,26 +71,7 @@ internal sealed class SimdControl
         Span<byte> img = stackalloc byte[ImageBytes];
         for (int k = 0; k < bytes; k += 8) BinaryPrimitives.WriteUInt64LittleEndian(img[k..], c.Read(c.Wrap(linear + (ulong)k), 8));
         uint mxcsr = BinaryPrimitives.ReadUInt32LittleEndian(img[24..]);
-        if ((mxcsr & ~Cpu.MxcsrMask) != 0) throw CpuFaultException.Gp(0, $"FXRSTOR of MXCSR 0x{mxcsr:x} with reserved bits set");
-        c.Fcw = BinaryPrimitives.ReadUInt16LittleEndian(img);
-        c.Fsw = BinaryPrimitives.ReadUInt16LittleEndian(img[2..]);
-        c.Ftw = img[4];
-        c.Fop = (ushort)(BinaryPrimitives.ReadUInt16LittleEndian(img[6..]) & 0x7FF);
-        if (op.Sub == 1)
-        {
-            c.Fip = BinaryPrimitives.ReadUInt64LittleEndian(img[8..]);
-            c.Fdp = BinaryPrimitives.ReadUInt64LittleEndian(img[16..]);
-        }
-        else
-        {
-            c.Fip = BinaryPrimitives.ReadUInt32LittleEndian(img[8..]);
-            c.Fcs = BinaryPrimitives.ReadUInt16LittleEndian(img[12..]);
-            c.Fdp = BinaryPrimitives.ReadUInt32LittleEndian(img[16..]);
-            c.Fds = BinaryPrimitives.ReadUInt16LittleEndian(img[20..]);
-        }
-        c.Mxcsr = mxcsr;
-        int top = (c.Fsw >> 11) & 7;
-        for (int i = 0; i < 8; i++) img.Slice(32 + 16 * i, 10).CopyTo(c.Fpr.AsSpan(((top + i) & 7) * 10, 10));
-        for (int i = 0; i < XmmCount(c); i++) c.Xmm[i] = Vector128.Create((ReadOnlySpan<byte>)img.Slice(XmmOffset + 16 * i, 16));
+        if (!c.ReadFxImage(img, pointers64: op.Sub == 1, XmmCount(c)))
+            throw CpuFaultException.Gp(0, $"FXRSTOR of MXCSR 0x{mxcsr:x} with reserved bits set");
     }
 }

@@ -41,6 +41,8 @@ public sealed partial class LinuxMachine
         }
         regs.Flags = (regs.Flags & ~FixEflags) | (G(sc + Sc64.Flags) & FixEflags);
         regs.OrigAx = unchecked((ulong)-1L);                // never restart the interrupted call again
+        // restore_sigcontext ends with fpu__restore_sig(sc->fpstate); its failure is a bad frame.
+        if (!RestoreFpuFrame(G(sc + Sc64.Fpstate), ia32: false)) { RestartBlock = null; return BadFrame(regs); }
         RestoreAltStack(Syscalls.Handlers.SignalStack.Decode(f.AsSpan(RtFrame64.UcStack), 64), regs.Sp);
         RestartBlock = null;                                // restart_block.fn = do_no_restart_syscall
         ForceIret();
@@ -84,6 +86,7 @@ public sealed partial class LinuxMachine
         regs.Ss = (ulong)(Seg(Sc32.Ss) | 3);
         regs.Flags = (regs.Flags & ~FixEflags) | (G(sc + Sc32.Flags) & FixEflags);
         regs.OrigAx = unchecked((ulong)-1L);                // never restart the interrupted call again
+        if (!RestoreFpuFrame(G(sc + Sc32.Fpstate), ia32: true)) { RestartBlock = null; return BadFrame(regs); }
         if (rt) RestoreAltStack(Syscalls.Handlers.SignalStack.Decode(f.AsSpan(RtFrame32.UcStack), 32), (uint)regs.Sp);
         RestartBlock = null;                                // restart_block.fn = do_no_restart_syscall
         ForceIret();

@@ -124,10 +124,13 @@ public sealed partial class LinuxMachine
         ulong regsSp = (uint)regs.Sp;
         bool onSigStack = OnSigStack(regsSp);
         ulong sp = SigFrameStack(act, regsSp, regsSp);
-        // The i386 ABI: on function entry ((sp + 4) & 15) == 0.
-        ulong frame = (((sp - (ulong)size) + 4) & ~15UL) - 4;
+        // get_sigframe: the FPU state below (fpu__alloc_mathframe), then the frame. The i386 ABI: on function entry
+        // ((sp + 4) & 15) == 0.
+        var (bufFx, fpstate) = AllocMathFrame(sp, ia32: true);
+        ulong frame = (((fpstate - (ulong)size) + 4) & ~15UL) - 4;
         // "If we are on the alternate signal stack and would overflow it, don't": an always-bogus frame, SIGSEGV.
         if (onSigStack && !OnSigStack(frame)) return false;
+        if (!SaveFpuFrame(bufFx, fpstate, ia32: true)) return false;
         var f = new byte[size];
         int sc = rt ? RtFrame32.UcMcontext : Frame32.Sc;
         void P32(int at, ulong v) => BitConverter.TryWriteBytes(f.AsSpan(at), (uint)v);
@@ -137,6 +140,7 @@ public sealed partial class LinuxMachine
         P32(sc + Sc32.Bx, regs.Bx); P32(sc + Sc32.Dx, regs.Dx); P32(sc + Sc32.Cx, regs.Cx); P32(sc + Sc32.Ax, regs.Ax);
         P32(sc + Sc32.Ip, regs.Ip); P32(sc + Sc32.Cs, regs.Cs); P32(sc + Sc32.Flags, regs.Flags);
         P32(sc + Sc32.SpAtSignal, regs.Sp); P32(sc + Sc32.Ss, regs.Ss);
+        P32(sc + Sc32.Fpstate, fpstate);
         ushort userDs = KernelBits == 64 ? Selectors.X64.User32Ds : Selectors.X86.UserDs;
         if (_deliveringTrap is { } t) { P32(sc + Sc32.Trapno, (ulong)t.Trapno); P32(sc + Sc32.Err, t.Err); P32(sc + Sc32.Cr2, t.Cr2); }
         P32(sc + Sc32.Oldmask, SignalState.Blocked);
@@ -202,8 +206,10 @@ public sealed partial class LinuxMachine
         ulong regsSp = regs.Sp;
         bool onSigStack = OnSigStack(regsSp);
         ulong sp = SigFrameStack(act, regsSp, regsSp - 128);    // the red zone
-        ulong frame = ((sp - RtFrame64.Size) & ~15UL) - 8;
+        var (bufFx, fpstate) = AllocMathFrame(sp, ia32: false);  // the fxsave image, then the frame below it
+        ulong frame = ((fpstate - RtFrame64.Size) & ~15UL) - 8;
         if (onSigStack && !OnSigStack(frame)) return false;
+        if (!SaveFpuFrame(bufFx, fpstate, ia32: false)) return false;
         var f = new byte[RtFrame64.Size];
         void P64(int at, ulong v) => BitConverter.TryWriteBytes(f.AsSpan(at), v);
         void P16(int at, ulong v) => BitConverter.TryWriteBytes(f.AsSpan(at), (ushort)v);
@@ -213,6 +219,7 @@ public sealed partial class LinuxMachine
         P64(sc + Sc64.Di, regs.Di); P64(sc + Sc64.Si, regs.Si); P64(sc + Sc64.Bp, regs.Bp); P64(sc + Sc64.Bx, regs.Bx);
         P64(sc + Sc64.Dx, regs.Dx); P64(sc + Sc64.Ax, regs.Ax); P64(sc + Sc64.Cx, regs.Cx); P64(sc + Sc64.Sp, regs.Sp);
         P64(sc + Sc64.Ip, regs.Ip); P64(sc + Sc64.Flags, regs.Flags); P16(sc + Sc64.Cs, regs.Cs);
+        P64(sc + Sc64.Fpstate, fpstate);
         // sc->gs and sc->fs are written as 0 in every version.
         P16(sc + Sc64.Gs, 0); P16(sc + Sc64.Fs, 0);
         bool user64 = regs.Cs == Selectors.X64.UserCs;        // user_64bit_mode(regs)

@@ -2,7 +2,7 @@ namespace SyscallTools.Core.Linux;
 
 /// <summary>
 /// Offsets of the signal frames and contexts user space sees (arch/x86/include/uapi/asm/sigcontext.h,
-/// arch/x86/include/asm/sigframe.h). The FPU state is not modelled: sc.fpstate is 0.
+/// arch/x86/include/asm/sigframe.h). sc.fpstate points at the FPU state below the frame (LinuxMachine.FpuFrame.cs).
 /// </summary>
 public static class SignalFrames
 {

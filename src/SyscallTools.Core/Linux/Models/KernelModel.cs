@@ -52,6 +52,12 @@ public abstract class KernelModel
     /// </summary>
     public virtual bool SigcontextSs => Generation == EntryGeneration.Modern;
 
+    /// <summary>
+    /// Whether a signal frame's fxsave image carries the software bytes (magic1, sizes, FP|SSE) on a CPU without XSAVE:
+    /// 6.x's save_sw_bytes() fills them for every FXSR frame; 4.x copied fx_sw_reserved, which only XSAVE set up.
+    /// </summary>
+    public virtual bool SigframeSwBytesWithoutXsave => Generation == EntryGeneration.Modern;
+
     /// <summary>v4.7+: sigaltstack() accepts SS_AUTODISARM (the alternate stack is disarmed while a handler runs on it).</summary>
     public virtual bool SsAutodisarm => Generation == EntryGeneration.Modern;
 

@@ -17,7 +17,7 @@ public class ProgramAgreementTests
         foreach (var variant in Fixtures.Variants)
         {
             if (Fixtures.PathOf("hello", variant) is null) continue;
-            foreach (var fixture in new[] { "hello", "syscall_loop", "checksum", "signal_read", "cat_file" })
+            foreach (var fixture in new[] { "hello", "syscall_loop", "checksum", "signal_read", "cat_file", "fpu_signal" })
             {
                 d.Add(fixture, variant, "AMD");
                 // Intel takes the other fast entry (SYSENTER for 32-bit tasks): once per bitness is enough.
