@@ -46,6 +46,17 @@ public class FaultTests
     }
 
     [Fact]
+    public void IdivOfTheMostNegativeDividendByMinusOneIsADivideError()
+    {
+        // SDM IDIV: "If the quotient is too large to fit in the designated quotient register, #DE" — 2^63 / -1 and
+        // 2^127 / -1 included (found by the kernel-code fuzzer: a host OverflowException before).
+        var (_, r32) = Run(TestMode.Long64, a => { a.mov(edx, 0x8000_0000); a.xor(eax, eax); a.mov(esi, -1); a.idiv(esi); });
+        Assert.Equal(Vector.DE, r32.Fault?.Vector);
+        var (_, r64) = Run(TestMode.Long64, a => { a.mov(rdx, long.MinValue); a.xor(eax, eax); a.mov(rsi, -1L); a.idiv(rsi); });
+        Assert.Equal(Vector.DE, r64.Fault?.Vector);
+    }
+
+    [Fact]
     public void ReadOfUnmappedPageIsNotPresent()
     {
         var (_, r) = Run(TestMode.Long64, a => { a.mov(ecx, __dword_ptr[0x10_0000]); });

@@ -345,6 +345,8 @@ internal sealed class Arithmetic
         if (size == 8)
         {
             Int128 n = (Int128)(((UInt128)c.R[2] << 64) | c.R[0]);
+            // The one quotient C# cannot form (MinValue / -1) overflows RAX anyway: #DE, not a host exception.
+            if (n == Int128.MinValue && d == -1) throw CpuFaultException.De("IDIV quotient overflows RAX");
             Int128 q = n / d, r = n % d;
             if (q > long.MaxValue || q < long.MinValue) throw CpuFaultException.De("IDIV quotient overflows RAX");
             c.R[0] = (ulong)(long)q;
@@ -352,6 +354,7 @@ internal sealed class Arithmetic
             return;
         }
         long num = size == 1 ? (short)c.R[0] : (long)((SignExtend(c.R[2], size) << (size * 8)) | (long)(c.R[0] & Cpu.SizeMask(size)));
+        if (num == long.MinValue && d == -1) throw CpuFaultException.De("IDIV quotient overflows");
         long quo = num / d, rem = num % d;
         long max = (long)(Cpu.SignBit(size) - 1), min = -max - 1;
         if (quo > max || quo < min) throw CpuFaultException.De("IDIV quotient overflows");
