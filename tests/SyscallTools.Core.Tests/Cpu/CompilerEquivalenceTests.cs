@@ -170,7 +170,17 @@ public class CompilerEquivalenceTests
                 if (bitness == 64) a.add(d32, __dword_ptr[(long)Data + rng.Next(16) * 4]); else a.add(d32, __dword_ptr[(uint)Data + (uint)rng.Next(16) * 4]);
                 return "add r,[m]";
             case 17:
-                if (rng.Next(2) == 0) { if (bitness == 64) { a.push(s64); a.pop(d64); } else { a.push(s32); a.pop(d32); } return "push; pop"; }
+                if (rng.Next(2) == 0)
+                {
+                    // Pushes and pops, including of the stack pointer itself, and an unbalanced one now and then.
+                    switch (rng.Next(4))
+                    {
+                        case 0: if (bitness == 64) { a.push(s64); a.pop(d64); } else { a.push(s32); a.pop(d32); } return "push; pop";
+                        case 1: if (bitness == 64) { a.push(rsp); a.pop(rax); } else { a.push(esp); a.pop(eax); } return "push sp; pop";
+                        case 2: if (bitness == 64) { a.push(s64); a.pop(rsp); } else { a.push(s32); a.pop(esp); } return "push; pop sp";
+                        default: if (bitness == 64) a.push(s64); else a.push(s32); return "push";
+                    }
+                }
                 switch (rng.Next(3))
                 {
                     case 0: if (w64) a.imul(d64, s64); else a.imul(d32, s32); return "imul r,r";

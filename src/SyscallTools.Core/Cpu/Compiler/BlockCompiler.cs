@@ -55,6 +55,8 @@ internal sealed class BlockCompiler
     private static readonly MethodInfo MFlagsCondition = typeof(LazyFlags).GetMethod(nameof(LazyFlags.Condition),
         BindingFlags.Public | BindingFlags.Static, [typeof(int), typeof(ulong)])!;
     private static readonly MethodInfo MImul = Method(typeof(Arithmetic), nameof(Arithmetic.ImulResult));
+    private static readonly MethodInfo MPush = Method(typeof(Cpu), nameof(Cpu.Push));
+    private static readonly MethodInfo MPop = Method(typeof(Cpu), nameof(Cpu.Pop));
     private static readonly MethodInfo MShl = Method(typeof(Shifts), nameof(Shifts.ShlResult));
     private static readonly MethodInfo MShr = Method(typeof(Shifts), nameof(Shifts.ShrResult));
     private static readonly MethodInfo MSar = Method(typeof(Shifts), nameof(Shifts.SarResult));
@@ -119,6 +121,10 @@ internal sealed class BlockCompiler
 
     private bool HasCalls => _ops.Take(_ops.Length - 1).Any(o => !Translates(o));
 
+    /// <summary>Translated instructions that can fault: memory reads and the stack instructions.</summary>
+    private static bool CanFault(Op op) =>
+        Translates(op) && ((op.B.Kind == OperandKind.Mem && op.Mnemonic != Mnemonic.Lea) || op.Mnemonic is Mnemonic.Push or Mnemonic.Pop);
+
     private static bool IsReg(in Operand o) => o.Kind == OperandKind.Reg && o.Size >= 4;
 
     /// <summary>
@@ -138,6 +144,7 @@ internal sealed class BlockCompiler
         Mnemonic.Shl or Mnemonic.Sal or Mnemonic.Shr or Mnemonic.Sar => IsReg(op.A) && (op.B.Kind == OperandKind.Imm || op.I.OpCount == 1),
         Mnemonic.Imul => IsReg(op.A) && op.I.OpCount is 2 or 3 && ((IsReg(op.B) && op.B.Size == op.A.Size) || IsLoad(op.B, op.A.Size))
             && (op.I.OpCount == 2 || op.C.Kind == OperandKind.Imm),
+        Mnemonic.Push or Mnemonic.Pop => op.A.Kind == OperandKind.Reg && op.A.Size == op.Size && op.Size is 4 or 8,
         Mnemonic.Nop => true,
         _ => false,
     };
@@ -185,9 +192,9 @@ internal sealed class BlockCompiler
             il.Emit(OpCodes.Ldc_I8, 1L);
             il.MarkLabel(set);
             il.Emit(OpCodes.Stloc, _iters);
-            // The registers the loop touches live in locals for all its iterations. The flag record needs no write-back
-            // at the branch back: the only instructions here that read flags from before them are INC/DEC (CF) and the
-            // closing Jcc. A Jcc with no writer before it in the block reads the Cpu's fields, which nothing in the loop
+            // The registers the loop touches live in locals for all its iterations. In a loop of register instructions
+            // the flag record needs no write-back at the branch back: the only instructions that read flags from before
+            // them are INC/DEC (CF) and the closing Jcc. A Jcc with no writer before it in the block reads the Cpu's fields, which nothing in the loop
             // changes; an INC/DEC that is the block's first writer reads CF from the fields, which is stale from the
             // second iteration on, but its CF is either overwritten by a later ADD/SUB/logic writer in the block (dead)
             // or, when every writer is INC/DEC, equal to the fields' CF, since INC and DEC pass CF through.
@@ -451,6 +458,47 @@ internal sealed class BlockCompiler
         }
     }
 
+    /// <summary>
+    /// PUSH/POP of a register through the Cpu's own Push/Pop (Stack.PushR64/PopR64 and the general forms), which may
+    /// fault: the Cpu is brought up to date first. RSP changes in the Cpu, so its local is re-read when next used. A
+    /// push can land on a page holding code (the interpreter's write check then ends the block): the same test follows.
+    /// </summary>
+    private void EmitStackOp(Op op, int k)
+    {
+        var il = _il;
+        int size = op.Size;
+        FlushRegs(commit: true);
+        FlushFlags(keepLocal: true);
+        SyncRetired(0);
+        SetIndex(k);
+        if (op.Mnemonic == Mnemonic.Push)
+        {
+            // PUSH RSP pushes the value before the decrement: the local still holds it.
+            il.Emit(OpCodes.Ldarg_1);
+            il.Emit(OpCodes.Ldc_I4, size);
+            PushSource(op.A, size, k);
+            il.Emit(OpCodes.Call, MPush);
+            _loaded[4] = false;
+            _dirty[4] = false;
+            Label go = il.DefineLabel();
+            il.Emit(OpCodes.Ldarg_1);
+            il.Emit(OpCodes.Ldfld, FBreak);
+            il.Emit(OpCodes.Brfalse, go);
+            SetRip(op.Next);
+            SyncRetired(1);
+            il.Emit(OpCodes.Ret);
+            il.MarkLabel(go);
+            return;
+        }
+        il.Emit(OpCodes.Ldarg_1);
+        il.Emit(OpCodes.Ldc_I4, size);
+        il.Emit(OpCodes.Call, MPop);
+        _loaded[4] = false;
+        _dirty[4] = false;
+        // POP RSP: the popped value replaces the incremented RSP.
+        PopReg(op.A.Reg, size);
+    }
+
     /// <summary>Sign-extends the 64-bit value on the stack from <paramref name="bytes"/> (4 or 8).</summary>
     private void PushSignExtended(int bytes)
     {
@@ -480,6 +528,9 @@ internal sealed class BlockCompiler
                 // The effective address only (DataMovement.Lea): no segment, no access.
                 PushEffectiveAddress(op.B);
                 PopReg(op.A.Reg, bytes);
+                return;
+            case Mnemonic.Push or Mnemonic.Pop:
+                EmitStackOp(op, k);
                 return;
             case Mnemonic.Imul:
             {
@@ -668,8 +719,10 @@ internal sealed class BlockCompiler
             // the loop, the flag record goes back to the Cpu (a handler before the first writer reads it there) and
             // the registers they may have changed are re-read, so every iteration starts from the same state.
             Label leave = il.DefineLabel();
-            bool calls = HasCalls;
-            if (calls) FlushFlags(keepLocal: true);
+            // The next iteration starts with the flags in the Cpu's fields (the state the body was compiled for) when
+            // anything in it can look there before its first writer: a call, or an instruction that can fault (the
+            // fault takes RFLAGS from the fields).
+            if (HasCalls || _ops.Any(CanFault)) FlushFlags(keepLocal: true);
             il.Emit(OpCodes.Ldloc, _iters);
             il.Emit(OpCodes.Ldc_I8, 1L);
             il.Emit(OpCodes.Sub);
@@ -677,12 +730,11 @@ internal sealed class BlockCompiler
             il.Emit(OpCodes.Stloc, _iters);
             il.Emit(OpCodes.Ldc_I8, 0L);
             il.Emit(OpCodes.Beq, leave);
-            if (calls)
-            {
-                var loadedBefore = (bool[])_loaded.Clone();
-                foreach (var r in RegistersTouched()) if (!_loaded[r]) Load(r);
-                Array.Copy(loadedBefore, _loaded, _loaded.Length);
-            }
+            // Registers a call or a stack instruction left only in the Cpu are re-read, so the next iteration finds
+            // every register it uses in its local (RSP after a PUSH or POP, anything after a call).
+            var loadedBefore = (bool[])_loaded.Clone();
+            foreach (var r in RegistersTouched().Append(4)) if (!_loaded[r]) Load(r);
+            Array.Copy(loadedBefore, _loaded, _loaded.Length);
             il.Emit(OpCodes.Ldloc, _loopRetired);
             il.Emit(OpCodes.Ldc_I8, (long)_ops.Length);
             il.Emit(OpCodes.Add);
