@@ -20,6 +20,11 @@ public class FpuSignalFrameTests
 
     private const int Mc64 = RtFrame64.UcMcontext - RtFrame64.Uc;
 
+    /// <summary>Before the signal: XMM5 = 0x12345678, MXCSR = 0x3f80 (round down). After: both stored at d and d + 4.</summary>
+    private static (string[] Before, string[] After) XmmAndMxcsrAround(ulong d) =>
+        (["mov eax, 0x12345678", "movd xmm5, eax", $"mov dword ptr [{d + 32}], 0x3f80", $"ldmxcsr dword ptr [{d + 32}]"],
+         ["movd eax, xmm5", $"mov [{d}], eax", $"stmxcsr dword ptr [{d + 4}]"]);
+
     [Fact]
     public void A64BitFrameSitsBelowAnFxsaveImageAlignedTo64BytesBelowTheRedZone()
     {
@@ -68,8 +73,7 @@ public class FpuSignalFrameTests
     {
         var m = Machine("linux-6.18", bits);
         ulong d = m.UserDataArea;
-        string[] before = ["mov eax, 0x12345678", "movd xmm5, eax", "mov dword ptr [" + (d + 32) + "], 0x3f80", "ldmxcsr dword ptr [" + (d + 32) + "]"];
-        string[] after = ["movd eax, xmm5", $"mov [{d}], eax", $"stmxcsr dword ptr [{d + 4}]"];
+        var (before, after) = XmmAndMxcsrAround(d);
         string[] body = ["pxor xmm5, xmm5", "mov dword ptr [" + (d + 40) + "], 0x7f80", "ldmxcsr dword ptr [" + (d + 40) + "]", "ret"];
         var r = SignalHarness.RaiseWithHandler(m, body, before: before, after: after);
         Assert.True(r.Outcome == "ran to the end of the code", r.Outcome);
@@ -83,8 +87,7 @@ public class FpuSignalFrameTests
         // fpu__restore_sig(NULL): fpu__clear_user_states, the init state (XMM zero, MXCSR 0x1f80).
         var m = Machine("linux-6.18", 64);
         ulong d = m.UserDataArea;
-        string[] before = ["mov eax, 0x12345678", "movd xmm5, eax", "mov dword ptr [" + (d + 32) + "], 0x3f80", "ldmxcsr dword ptr [" + (d + 32) + "]"];
-        string[] after = ["movd eax, xmm5", $"mov [{d}], eax", $"stmxcsr dword ptr [{d + 4}]"];
+        var (before, after) = XmmAndMxcsrAround(d);
         var r = SignalHarness.RaiseWithHandler(m, [$"mov qword ptr [rdx+{Mc64 + Sc64.Fpstate}], 0", "ret"], before: before, after: after);
         Assert.True(r.Outcome == "ran to the end of the code", r.Outcome);
         Assert.Equal(0u, m.Memory.ReadUInt32(d));
