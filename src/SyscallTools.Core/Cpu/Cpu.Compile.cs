@@ -12,7 +12,7 @@ public sealed partial class Cpu
     /// The default for <see cref="CompileThreshold"/>: the environment variable SYSCALLTOOLS_COMPILE ("off", or a
     /// number of executions), else 16. Set it to 0 to translate every block on its first run (the equivalence tests do).
     /// </summary>
-    public static int DefaultCompileThreshold { get; set; } = ReadDefaultThreshold();
+    public static int DefaultCompileThreshold { get; } = ReadDefaultThreshold();
 
     /// <summary>
     /// How many times the fast path interprets a block before translating it (0: at once; negative: never, the

@@ -231,7 +231,7 @@ public class CompilerEquivalenceTests
     }
 
     [Fact]
-    public void TheAluLoopRunsInsideTheCompiledMethodWithTheSameResult()
+    public void TheAluLoopGivesTheSameResultAtBudgetsThatSplitItsIterations()
     {
         // The benchmark's W1 loop (add; xor; dec; jnz): 4096 iterations per call, then the budget's remainder.
         var code = Asm.Build(32, Code, a =>

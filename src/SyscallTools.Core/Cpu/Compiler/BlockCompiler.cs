@@ -237,7 +237,7 @@ internal sealed class BlockCompiler
     }
 
     private IEnumerable<int> RegistersWritten() =>
-        _ops.Where(o => Translates(o) && o.Mnemonic is not (Mnemonic.Cmp or Mnemonic.Test or Mnemonic.Nop)).Select(o => (int)o.A.Reg).Distinct();
+        _ops.Where(o => Translates(o) && o.Mnemonic is not (Mnemonic.Cmp or Mnemonic.Test or Mnemonic.Nop or Mnemonic.Push)).Select(o => (int)o.A.Reg).Distinct();
 
     // ---- registers in locals ----
 
@@ -731,9 +731,10 @@ internal sealed class BlockCompiler
             il.Emit(OpCodes.Ldc_I8, 0L);
             il.Emit(OpCodes.Beq, leave);
             // Registers a call or a stack instruction left only in the Cpu are re-read, so the next iteration finds
-            // every register it uses in its local (RSP after a PUSH or POP, anything after a call).
+            // every register it uses in its local (RSP after a PUSH or POP, anything after a call); in a loop of
+            // register instructions nothing is re-read.
             var loadedBefore = (bool[])_loaded.Clone();
-            foreach (var r in RegistersTouched().Append(4)) if (!_loaded[r]) Load(r);
+            foreach (var r in RegistersTouched()) if (!_loaded[r]) Load(r);
             Array.Copy(loadedBefore, _loaded, _loaded.Length);
             il.Emit(OpCodes.Ldloc, _loopRetired);
             il.Emit(OpCodes.Ldc_I8, (long)_ops.Length);
