@@ -28,12 +28,16 @@ public sealed partial class LinuxMachine
         if (Task.Exited) throw new InvalidOperationException("The task has already exited; make a new machine.");
         var elf = CheckImage(request.Image);
         CheckSizes(elf, request);
+        ulong vdsoLo = Task.VdsoBase, vdsoHi = Task.VdsoBase == 0 ? 0 : Task.VdsoBase + (ulong)Vdso!.Bytes.Length;
+        // A fixed-address image's segments are checked before anything changes (a refusal leaves the machine as it
+        // was); a static PIE's place is known only after the old mappings are gone, as in the kernel.
+        if (elf.Type == ElfType.ET_EXEC)
+            foreach (var seg in elf.LoadSegments.Where(s => s.MemorySize != 0)) CheckSegmentPlace(seg, 0, vdsoLo, vdsoHi);
         AbandonKernelPath();
         bool is32 = Task.Bitness == 32;
         ulong stackTop = is32 ? (KernelBits == 64 ? 0xFFFF_E000UL : 0xC000_0000UL) : 0x7FFF_FFFF_F000UL;
 
         // flush_old_exec: the old mm is gone. The model keeps its vDSO mapping (and the kernel's own pages).
-        ulong vdsoLo = Task.VdsoBase, vdsoHi = Task.VdsoBase == 0 ? 0 : Task.VdsoBase + (ulong)Vdso!.Bytes.Length;
         foreach (var page in Memory.Pages.Select(p => p.Number << Page.Shift).Where(a => a < TaskSize && (a < vdsoLo || a >= vdsoHi)).ToList())
             Memory.Unmap(page, Page.Size);
 
@@ -54,13 +58,8 @@ public sealed partial class LinuxMachine
         foreach (var seg in loads)
         {
             ulong vaddr = seg.VirtualAddress + loadBias;
-            // "BAD_ADDR(k) || p_filesz > p_memsz || p_memsz > TASK_SIZE || TASK_SIZE - p_memsz < k": -EINVAL.
-            if (vaddr >= TaskSize || seg.MemorySize > TaskSize || TaskSize - seg.MemorySize < vaddr)
-                throw new ExecFormatException(ExecRefusal.BadLayout,
-                    $"The segment at 0x{vaddr:x} (0x{seg.MemorySize:x} bytes) does not fit the {Task.Bitness}-bit task's address space (TASK_SIZE 0x{TaskSize:x}).");
+            CheckSegmentPlace(seg, loadBias, vdsoLo, vdsoHi);
             ulong pageStart = vaddr & ~Page.OffsetMask, end = (vaddr + seg.MemorySize + Page.OffsetMask) & ~Page.OffsetMask;
-            if (vdsoHi != 0 && pageStart < vdsoHi && end > vdsoLo)
-                throw new ExecFormatException(ExecRefusal.BadLayout, $"The segment at 0x{vaddr:x} overlaps the model's vDSO at 0x{vdsoLo:x}.");
             // elf_map maps whole file pages: the bytes before p_vaddr in its first page come from the file too.
             ulong pageOff = vaddr & Page.OffsetMask;
             Memory.Map(pageStart, end - pageStart, PageFlags.UserData);
@@ -132,6 +131,21 @@ public sealed partial class LinuxMachine
         if (pages * Page.Size + ExecStackSize > Syscalls.Handlers.MemoryCalls.MaxTaskMemory / 2)
             throw new ExecFormatException(ExecRefusal.BadLayout,
                 $"The image needs {pages * Page.Size >> 20} MiB; the model gives a program at most {Syscalls.Handlers.MemoryCalls.MaxTaskMemory / 2 >> 20} MiB for its segments and stack.");
+    }
+
+    /// <summary>
+    /// A segment's place: "BAD_ADDR(k) || p_filesz > p_memsz || p_memsz > TASK_SIZE || TASK_SIZE - p_memsz &lt; k" is
+    /// -EINVAL; over the model's vDSO it cannot be mapped.
+    /// </summary>
+    private void CheckSegmentPlace(ElfSegment seg, ulong loadBias, ulong vdsoLo, ulong vdsoHi)
+    {
+        ulong vaddr = seg.VirtualAddress + loadBias;
+        if (vaddr >= TaskSize || seg.MemorySize > TaskSize || TaskSize - seg.MemorySize < vaddr)
+            throw new ExecFormatException(ExecRefusal.BadLayout,
+                $"The segment at 0x{vaddr:x} (0x{seg.MemorySize:x} bytes) does not fit the {Task.Bitness}-bit task's address space (TASK_SIZE 0x{TaskSize:x}).");
+        ulong pageStart = vaddr & ~Page.OffsetMask, end = (vaddr + seg.MemorySize + Page.OffsetMask) & ~Page.OffsetMask;
+        if (vdsoHi != 0 && pageStart < vdsoHi && end > vdsoLo)
+            throw new ExecFormatException(ExecRefusal.BadLayout, $"The segment at 0x{vaddr:x} overlaps the model's vDSO at 0x{vdsoLo:x}.");
     }
 
     /// <summary>make_prot: PF_W gives a writable mapping, no PF_X a non-executable one (x86 cannot refuse reads).</summary>

@@ -40,7 +40,14 @@ public sealed class VirtualFileSystem
         return node;
     }
 
-    public VirtualStat DirectoryStat(string path) => new(VirtualStat.S_IFDIR | 0x1ED, 4096, (ulong)(path.GetHashCode() & 0xFFFF) + 2, 0x801);
+    /// <summary>A directory's stat. Its inode number comes from the path's bytes (FNV-1a), not string.GetHashCode(),
+    /// which .NET randomises per process: a run must repeat exactly.</summary>
+    public VirtualStat DirectoryStat(string path)
+    {
+        uint h = 2166136261;
+        foreach (char ch in path) h = (h ^ ch) * 16777619;
+        return new(VirtualStat.S_IFDIR | 0x1ED, 4096, (ulong)(h & 0xFFFF) + 2, 0x801);
+    }
 
     /// <summary>The parent directory of an absolute path ("/" has none).</summary>
     public static string? Parent(string path)

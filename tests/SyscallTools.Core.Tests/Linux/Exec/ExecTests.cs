@@ -62,6 +62,13 @@ public class ExecTests
         var huge = (byte[])image.Clone();
         BitConverter.TryWriteBytes(huge.AsSpan(phoff + 32 + 20), 0x4000_0000u);         // data p_memsz = 1 GiB of bss
         Assert.Equal(ExecRefusal.BadLayout, Refused(m, huge));
+        var overVdso = (byte[])image.Clone();
+        BitConverter.TryWriteBytes(overVdso.AsSpan(phoff + 32 + 8), (uint)m.Task.VdsoBase);   // data p_vaddr on the vDSO
+        BitConverter.TryWriteBytes(overVdso.AsSpan(phoff + 32 + 20), 0x1000u);
+        ulong oldStack = m.InitialStackPointer;
+        Assert.True(m.Memory.IsMapped(oldStack));
+        Assert.Equal(ExecRefusal.BadLayout, Refused(m, overVdso));
+        Assert.True(m.Memory.IsMapped(oldStack), "a refused fixed-address image unmapped the old stack");
         // A refused image changes nothing: the probe layout's text is still mapped.
         Assert.True(m.Memory.IsMapped(m.UserText));
         Assert.Null(m.ExecLayout);

@@ -36,14 +36,14 @@ internal static class Stat
     public static long Fstat(SyscallContext c)
     {
         if (!c.Task.Files.TryGetValue(c.ArgInt(0), out var f)) return -Errno.EBADF;
-        return c.WriteUser(c.Arg(1), c.Abi == SyscallAbi.I386 ? OldStat32(f.Stat) : Stat64Of(f.Stat)) ? 0 : -Errno.EFAULT;
+        return c.WriteUser(c.Arg(1), c.Abi == SyscallAbi.I386 ? OldStat32(f.Stat, c.Task) : Stat64Of(f.Stat, c.Task)) ? 0 : -Errno.EFAULT;
     }
 
     /// <summary>i386 fstat64 (nr 197).</summary>
     public static long Fstat64(SyscallContext c)
     {
         if (!c.Task.Files.TryGetValue(c.ArgInt(0), out var f)) return -Errno.EBADF;
-        return c.WriteUser(c.Arg(1), Stat64I386(f.Stat)) ? 0 : -Errno.EFAULT;
+        return c.WriteUser(c.Arg(1), Stat64I386(f.Stat, c.Task)) ? 0 : -Errno.EFAULT;
     }
 
     /// <summary>x86-64 newfstatat (nr 262).</summary>
@@ -52,7 +52,7 @@ internal static class Stat
         if ((c.ArgInt(3) & ~(AtSymlinkNofollow | AtNoAutomount | AtEmptyPath)) != 0) return -Errno.EINVAL;
         long r = Resolve(c, c.ArgInt(0), c.Arg(1), c.ArgInt(3), out var st);
         if (r < 0) return r;
-        return c.WriteUser(c.Arg(2), Stat64Of(st)) ? 0 : -Errno.EFAULT;
+        return c.WriteUser(c.Arg(2), Stat64Of(st, c.Task)) ? 0 : -Errno.EFAULT;
     }
 
     /// <summary>i386 fstatat64 (nr 300).</summary>
@@ -61,7 +61,7 @@ internal static class Stat
         if ((c.ArgInt(3) & ~(AtSymlinkNofollow | AtNoAutomount | AtEmptyPath)) != 0) return -Errno.EINVAL;
         long r = Resolve(c, c.ArgInt(0), c.Arg(1), c.ArgInt(3), out var st);
         if (r < 0) return r;
-        return c.WriteUser(c.Arg(2), Stat64I386(st)) ? 0 : -Errno.EFAULT;
+        return c.WriteUser(c.Arg(2), Stat64I386(st, c.Task)) ? 0 : -Errno.EFAULT;
     }
 
     /// <summary>statx(dirfd, path, flags, mask, buf): the basic fields whatever the mask asks (stx_mask says so).</summary>
@@ -89,15 +89,15 @@ internal static class Stat
     }
 
     /// <summary>x86-64 struct stat: dev, ino, nlink (u64), mode, uid, gid (u32), pad, rdev, size, blksize, blocks, times.</summary>
-    private static byte[] Stat64Of(VirtualStat st)
+    private static byte[] Stat64Of(VirtualStat st, LinuxTask task)
     {
         var b = new byte[144];
         BitConverter.TryWriteBytes(b.AsSpan(0), st.Device);
         BitConverter.TryWriteBytes(b.AsSpan(8), st.Inode);
         BitConverter.TryWriteBytes(b.AsSpan(16), 1UL);
         BitConverter.TryWriteBytes(b.AsSpan(24), st.Mode);
-        BitConverter.TryWriteBytes(b.AsSpan(28), 1000u);
-        BitConverter.TryWriteBytes(b.AsSpan(32), 1000u);
+        BitConverter.TryWriteBytes(b.AsSpan(28), (uint)task.Uid);
+        BitConverter.TryWriteBytes(b.AsSpan(32), (uint)task.Gid);
         BitConverter.TryWriteBytes(b.AsSpan(40), st.RDevice);
         BitConverter.TryWriteBytes(b.AsSpan(48), st.Size);
         BitConverter.TryWriteBytes(b.AsSpan(56), (long)VirtualStat.BlockSize);
@@ -107,15 +107,15 @@ internal static class Stat
 
     /// <summary>i386 struct stat64: dev (u64), pad, __st_ino (u32), mode, nlink, uid, gid, rdev (u64), pad, size (s64),
     /// blksize (u32), blocks (u64), three time pairs, st_ino (u64).</summary>
-    private static byte[] Stat64I386(VirtualStat st)
+    private static byte[] Stat64I386(VirtualStat st, LinuxTask task)
     {
         var b = new byte[96];
         BitConverter.TryWriteBytes(b.AsSpan(0), st.Device);
         BitConverter.TryWriteBytes(b.AsSpan(12), (uint)st.Inode);
         BitConverter.TryWriteBytes(b.AsSpan(16), st.Mode);
         BitConverter.TryWriteBytes(b.AsSpan(20), 1u);
-        BitConverter.TryWriteBytes(b.AsSpan(24), 1000u);
-        BitConverter.TryWriteBytes(b.AsSpan(28), 1000u);
+        BitConverter.TryWriteBytes(b.AsSpan(24), (uint)task.Uid);
+        BitConverter.TryWriteBytes(b.AsSpan(28), (uint)task.Gid);
         BitConverter.TryWriteBytes(b.AsSpan(32), st.RDevice);
         BitConverter.TryWriteBytes(b.AsSpan(44), st.Size);
         BitConverter.TryWriteBytes(b.AsSpan(52), (uint)VirtualStat.BlockSize);
@@ -126,15 +126,15 @@ internal static class Stat
 
     /// <summary>i386 fstat (nr 108, struct stat with 16-bit-era layout: dev u32, ino u32, mode u16, nlink u16, uid u16,
     /// gid u16, rdev u32, size u32, blksize, blocks, times); a size past 2 GiB is -EOVERFLOW in the kernel.</summary>
-    private static byte[] OldStat32(VirtualStat st)
+    private static byte[] OldStat32(VirtualStat st, LinuxTask task)
     {
         var b = new byte[64];
         BitConverter.TryWriteBytes(b.AsSpan(0), (uint)st.Device);
         BitConverter.TryWriteBytes(b.AsSpan(4), (uint)st.Inode);
         BitConverter.TryWriteBytes(b.AsSpan(8), (ushort)st.Mode);
         BitConverter.TryWriteBytes(b.AsSpan(10), (ushort)1);
-        BitConverter.TryWriteBytes(b.AsSpan(12), (ushort)1000);
-        BitConverter.TryWriteBytes(b.AsSpan(14), (ushort)1000);
+        BitConverter.TryWriteBytes(b.AsSpan(12), (ushort)task.Uid);
+        BitConverter.TryWriteBytes(b.AsSpan(14), (ushort)task.Gid);
         BitConverter.TryWriteBytes(b.AsSpan(16), (uint)st.RDevice);
         BitConverter.TryWriteBytes(b.AsSpan(20), (uint)st.Size);
         BitConverter.TryWriteBytes(b.AsSpan(24), (uint)VirtualStat.BlockSize);
