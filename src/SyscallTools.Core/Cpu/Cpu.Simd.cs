@@ -61,7 +61,8 @@ public sealed partial class Cpu
         if ((Cr0 & ControlBits.Cr0Ts) != 0) throw CpuFaultException.Nm($"{Name(op)} with CR0.TS set");
     }
 
-    private static string Name(Op op) => op.I.Mnemonic.ToString().ToUpperInvariant();
+    /// <summary>An instruction's mnemonic as messages name it.</summary>
+    internal static string Name(Op op) => op.I.Mnemonic.ToString().ToUpperInvariant();
 
     /// <summary>x87 instructions: #NM if CR0.EM or CR0.TS (SDM Vol. 3A §2.5, "Device Not Available").</summary>
     internal void X87Check(Op op)

@@ -45,10 +45,11 @@ public sealed partial class Cpu
     /// Checks that the exceptions an instruction is about to raise are masked in FCW (else: not modelled, nothing changed),
     /// then records them in FSW, and sets C1 as given (null: unchanged).
     /// </summary>
-    internal void X87Commit(ushort flags, bool? c1, string mnemonic)
+    internal void X87Commit(ushort flags, bool? c1, Decoding.Op op)
     {
         ushort unmasked = (ushort)(flags & ~Fcw & 0x3F);
-        if (unmasked != 0) throw CpuFaultException.NotModelled($"{mnemonic} raising an unmasked x87 exception (FSW flags 0x{flags:x2}, FCW 0x{Fcw:x4})");
+        // The instruction's name is built only for the message: this runs on every x87 data instruction.
+        if (unmasked != 0) throw CpuFaultException.NotModelled($"{Name(op)} raising an unmasked x87 exception (FSW flags 0x{flags:x2}, FCW 0x{Fcw:x4})");
         ushort fsw = (ushort)(Fsw | flags);
         if (c1 is bool set) fsw = set ? (ushort)(fsw | FswC1) : (ushort)(fsw & ~FswC1);
         Fsw = fsw;

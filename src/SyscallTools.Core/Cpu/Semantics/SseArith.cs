@@ -44,7 +44,6 @@ internal sealed class SseArith
         _ => null,
     };
 
-    private static string Name(Op op) => op.Mnemonic.ToString().ToUpperInvariant();
 
     /// <summary>The low element of the source operand (XMM register or m32/m64) as raw bits.</summary>
     private static ulong Source(Cpu c, Op op, bool single)
@@ -69,19 +68,19 @@ internal sealed class SseArith
     private static void Commit(Cpu c, Op op, uint flags, ulong bits, bool single)
     {
         uint mx = c.Mxcsr;
-        if (((mx >> 13) & 3) != 0) throw CpuFaultException.NotModelled($"{Name(op)} with MXCSR.RC = {(mx >> 13) & 3} (only round-to-nearest is modelled)");
-        if ((mx & Ftz) != 0 && (flags & Ue) != 0) throw CpuFaultException.NotModelled($"{Name(op)} flushing an underflow to zero (MXCSR.FTZ)");
-        if ((flags & ~(mx >> 7) & 0x3F) != 0) throw CpuFaultException.NotModelled($"{Name(op)} raising an unmasked SIMD floating-point exception (MXCSR 0x{mx:x})");
+        if (((mx >> 13) & 3) != 0) throw CpuFaultException.NotModelled($"{Cpu.Name(op)} with MXCSR.RC = {(mx >> 13) & 3} (only round-to-nearest is modelled)");
+        if ((mx & Ftz) != 0 && (flags & Ue) != 0) throw CpuFaultException.NotModelled($"{Cpu.Name(op)} flushing an underflow to zero (MXCSR.FTZ)");
+        if ((flags & ~(mx >> 7) & 0x3F) != 0) throw CpuFaultException.NotModelled($"{Cpu.Name(op)} raising an unmasked SIMD floating-point exception (MXCSR 0x{mx:x})");
         c.Mxcsr = mx | flags;
         var d = c.Xmm[op.A.Reg];
         c.Xmm[op.A.Reg] = single ? d.AsUInt32().WithElement(0, (uint)bits).AsByte() : d.AsUInt64().WithElement(0, bits).AsByte();
     }
 
-    private static void NoDaz(Cpu c, Op op, params ulong[] operands)
+    /// <summary>A denormal source under MXCSR.DAZ is not modelled. Two operands at most, no allocation: it runs on every instruction.</summary>
+    private static void NoDaz(Cpu c, Op op, bool single, ulong a, ulong? b = null)
     {
-        bool single = (op.Sub & Single) != 0;
-        if ((c.Mxcsr & Daz) != 0 && operands.Any(o => IsDenormal(o, single)))
-            throw CpuFaultException.NotModelled($"{Name(op)} with a denormal operand under MXCSR.DAZ");
+        if ((c.Mxcsr & Daz) != 0 && (IsDenormal(a, single) || (b is ulong v && IsDenormal(v, single))))
+            throw CpuFaultException.NotModelled($"{Cpu.Name(op)} with a denormal operand under MXCSR.DAZ");
     }
 
     private void Arith(Cpu c, Op op)
@@ -92,7 +91,7 @@ internal sealed class SseArith
         ulong bb = Source(c, op, single);
         ulong ab = c.Xmm[op.A.Reg].AsUInt64().GetElement(0);
         if (single) ab = (uint)ab;
-        NoDaz(c, op, ab, bb);
+        NoDaz(c, op, (op.Sub & Single) != 0, ab, bb);
         double a = Value(ab, single), b = Value(bb, single);
         bool unary = k == K.Sqrt;
         uint flags = 0;
@@ -193,7 +192,7 @@ internal sealed class SseArith
     {
         c.SimdCheck(op);
         ulong s = Source(c, op, single: true);
-        op.Sub |= Single; NoDaz(c, op, s); op.Sub &= ~Single;
+        NoDaz(c, op, single: true, s);
         float f = BitConverter.UInt32BitsToSingle((uint)s);
         uint flags = IsSnan(s, true) ? Ie : float.IsSubnormal(f) ? De : 0;
         ulong r = float.IsNaN(f)
@@ -207,7 +206,7 @@ internal sealed class SseArith
     {
         c.SimdCheck(op);
         ulong s = Source(c, op, single: false);
-        op.Sub &= ~Single; NoDaz(c, op, s); op.Sub |= Single;
+        NoDaz(c, op, single: false, s);
         double d = BitConverter.UInt64BitsToDouble(s);
         uint flags = 0;
         ulong r;
@@ -239,14 +238,14 @@ internal sealed class SseArith
         c.SimdCheck(op);
         bool single = (op.Sub & Single) != 0;
         ulong s = Source(c, op, single);
-        NoDaz(c, op, s);
+        NoDaz(c, op, single, s);
         double d = Value(s, single);
         int bits = op.A.Size * 8;
         double t = Math.Truncate(d);
         bool invalid = double.IsNaN(d) || t >= Math.Pow(2, bits - 1) || t < -Math.Pow(2, bits - 1);
         uint flags = invalid ? Ie : t != d ? Pe : 0;
         uint mx = c.Mxcsr;
-        if ((flags & ~(mx >> 7) & 0x3F) != 0) throw CpuFaultException.NotModelled($"{Name(op)} raising an unmasked SIMD floating-point exception (MXCSR 0x{mx:x})");
+        if ((flags & ~(mx >> 7) & 0x3F) != 0) throw CpuFaultException.NotModelled($"{Cpu.Name(op)} raising an unmasked SIMD floating-point exception (MXCSR 0x{mx:x})");
         c.Mxcsr = mx | flags;
         ulong v = invalid ? 1UL << (bits - 1) : (ulong)(long)t;
         c.WriteReg(op.A.Reg, op.A.Size, v);

@@ -47,14 +47,13 @@ internal sealed class X87Data
         }
     }
 
-    private static string Name(Op op) => op.Mnemonic.ToString().ToUpperInvariant();
 
     /// <summary>Pushes a value: a full register at the new top is a stack overflow (IE SF C1=1; masked: the indefinite is loaded).</summary>
     private static void Push(Cpu c, Op op, Ext v, ushort flags)
     {
         bool overflow = (c.Ftw & (1 << ((c.X87Top - 1) & 7))) != 0;
         if (overflow) { flags = Stack; v = Ext.Indefinite; }
-        c.X87Commit(flags, overflow, Name(op));
+        c.X87Commit(flags, overflow, op);
         c.X87Top--;
         c.X87Set(0, v);
     }
@@ -82,7 +81,7 @@ internal sealed class X87Data
         if (c.X87Empty(op.Sub))
         {
             // Underflow of the source: IE SF, C1 = 0; masked, the indefinite is pushed.
-            c.X87Commit(Stack, false, Name(op));
+            c.X87Commit(Stack, false, op);
             c.X87Top--;
             c.X87Set(0, Ext.Indefinite);
             return;
@@ -108,7 +107,7 @@ internal sealed class X87Data
         {
             case Code.Fstp_m80fp:
                 c.ProbeWrite(lin, 10, c.Cpl == 3);
-                c.X87Commit(flags, false, Name(op));
+                c.X87Commit(flags, false, op);
                 c.Write(lin, 8, v.Mant);
                 c.Write(c.Wrap(lin + 8), 2, v.SignExp);
                 break;
@@ -116,7 +115,7 @@ internal sealed class X87Data
             {
                 ulong bits = X87Format.ToBinary(v, 23, 8, c.X87Rc, out ushort f, out up);
                 c.ProbeWrite(lin, 4, c.Cpl == 3);
-                c.X87Commit((ushort)(flags | f), up && !empty, Name(op));
+                c.X87Commit((ushort)(flags | f), up && !empty, op);
                 c.Write(lin, 4, bits);
                 break;
             }
@@ -124,7 +123,7 @@ internal sealed class X87Data
             {
                 ulong bits = X87Format.ToBinary(v, 52, 11, c.X87Rc, out ushort f, out up);
                 c.ProbeWrite(lin, 8, c.Cpl == 3);
-                c.X87Commit((ushort)(flags | f), up && !empty, Name(op));
+                c.X87Commit((ushort)(flags | f), up && !empty, op);
                 c.Write(lin, 8, bits);
                 break;
             }
@@ -137,7 +136,7 @@ internal sealed class X87Data
         c.X87Check(op);
         int i = op.Sub & 0xFF;
         bool empty = c.X87Empty(0);
-        c.X87Commit(empty ? Stack : (ushort)0, false, Name(op));
+        c.X87Commit(empty ? Stack : (ushort)0, false, op);
         c.X87Set(i, empty ? Ext.Indefinite : c.X87Get(0));
         if ((op.Sub & 0x100) != 0) c.X87Pop();
     }
@@ -147,7 +146,7 @@ internal sealed class X87Data
         c.X87Check(op);
         int i = op.Sub;
         bool e0 = c.X87Empty(0), ei = c.X87Empty(i);
-        c.X87Commit(e0 || ei ? Stack : (ushort)0, false, Name(op));
+        c.X87Commit(e0 || ei ? Stack : (ushort)0, false, op);
         var a = e0 ? Ext.Indefinite : c.X87Get(0);
         var b = ei ? Ext.Indefinite : c.X87Get(i);
         c.X87Set(0, b);
@@ -159,7 +158,7 @@ internal sealed class X87Data
     {
         c.X87Check(op);
         bool empty = c.X87Empty(0);
-        c.X87Commit(empty ? Stack : (ushort)0, false, Name(op));
+        c.X87Commit(empty ? Stack : (ushort)0, false, op);
         var v = c.X87Get(0);
         c.X87Set(0, empty ? Ext.Indefinite : v with { SignExp = (ushort)(op.Sub == 0 ? v.SignExp & 0x7FFF : v.SignExp ^ 0x8000) });
     }
@@ -202,7 +201,7 @@ internal sealed class X87Data
             if (a.IsDenormal || b.IsDenormal) flags = X87Format.FswDe;
             cmp = Compare(a, b);
         }
-        c.X87Commit(flags, empty ? false : null, Name(op));
+        c.X87Commit(flags, empty ? false : null, op);
         c.SetArith(cmp switch { 2 => RFlags.ZF | RFlags.PF | RFlags.CF, 0 => RFlags.ZF, < 0 => RFlags.CF, _ => 0 });
         if ((op.Sub & 0x100) != 0) c.X87Pop();
     }
