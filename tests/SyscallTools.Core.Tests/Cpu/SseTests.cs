@@ -186,6 +186,8 @@ public class SseTests
             a.pxor(xmm0, xmm0);
             a.pxor(xmm15, xmm15);
             a.fninit();
+            a.mov(__dword_ptr[rax + 0x200], 0x1F80);     // MXCSR back to its default, so FXRSTOR must load it
+            a.ldmxcsr(__dword_ptr[rax + 0x200]);
             a.fxrstor(__[rax]);
             a.nop();
         });
@@ -201,6 +203,7 @@ public class SseTests
         Assert.Equal(new UInt128(0x1111, 0x2222), cpu.GetXmm(0));
         Assert.Equal(new UInt128(0xF0F0, 0x0F0F), cpu.GetXmm(15));
         Assert.Equal((ushort)0x027F, cpu.Fcw);
+        Assert.Equal(0x9FC0u, cpu.Mxcsr);
     }
 
     [Fact]
