@@ -24,6 +24,19 @@ public static class Program
             Console.WriteLine($"{onceCalls} calls, {once.InstructionsPerCall:F1} emulated instructions per call, {once.BytesPerCall:F0} bytes allocated per call");
             return 0;
         }
+        if (args.Length > 1 && args[0] == "rt")
+        {
+            // "rt <via> [calls]": one round-trip workload (vdso, vdso-intel, int80, syscall64) after the usual warm-up,
+            // median of 5 — a quick before/after figure while working on the hot path.
+            long rtCalls = args.Length > 2 && long.TryParse(args[2], out var c) ? c : 400_000;
+            var profile = args[1] == "vdso-intel" ? CpuProfile.IntelSkylake : CpuProfile.AmdZen3;
+            string via = args[1] == "vdso-intel" ? "vdso" : args[1];
+            var warm = Stopwatch.StartNew();
+            while (warm.ElapsedMilliseconds < 1000) RoundTrip(new Linux618(), profile, via, 20_000);
+            var runs = Enumerable.Range(0, 5).Select(_ => RoundTrip(new Linux618(), profile, via, rtCalls)).OrderBy(r => r.Seconds).ToArray();
+            Console.WriteLine($"{args[1]}: {runs[2].Seconds / rtCalls * 1e9:F0} ns per call (best {runs[0].Seconds / rtCalls * 1e9:F0}), {runs[2].BytesPerCall:F0} B/call");
+            return 0;
+        }
         if (args.Length > 1 && args[0] == "invoke" && long.TryParse(args[1], out var invokeCalls))
         {
             // LinuxMachine.InvokeSyscall, the call behind Invoke-Syscall: its overhead around the modelled round trip.

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Iced.Intel;
 using SyscallTools.Core.Cpu.Decoding;
 using SyscallTools.Core.Memory;
@@ -35,7 +36,22 @@ public sealed partial class Cpu
     /// <summary>The linear address of code at <paramref name="ip"/> in the current mode.</summary>
     private ulong CodeLinear(ulong ip, int bitness) => bitness == 64 ? ip : (uint)(CodeBase + ip);
 
+    /// <summary>
+    /// The block at <paramref name="ip"/>: the hit in the direct-mapped cache, with the block still valid for this mode,
+    /// CS base, CPL and mapping generation, inline; everything else (a miss, a decode, a re-check) out of line.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private Block GetBlock(ulong ip)
+    {
+        var b = _fast[FastSlot(ip)];
+        if (b is not null && b.Start == ip && b.Valid && b.Mode == Mode && b.CsBase == CodeBase
+            && (b.Native is not null || (b.CheckedCpl == Cpl && b.CheckedGeneration == Memory.Generation + _controlEpoch)))
+            return b;
+        return GetBlockSlow(ip);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private Block GetBlockSlow(ulong ip)
     {
         var b = _fast[FastSlot(ip)];
         ulong csBase = CodeBase;

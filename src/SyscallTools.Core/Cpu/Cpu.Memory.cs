@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using SyscallTools.Core.Memory;
 
 namespace SyscallTools.Core.Cpu;
@@ -40,6 +41,8 @@ public sealed partial class Cpu
         // SMAP depends on EFLAGS.AC, which changes without an epoch bump: do not cache supervisor data accesses then.
         if (user || kind == AccessKind.Execute || (Cr4 & ControlBits.Cr4Smap) == 0)
         {
+            // A cached page has its bytes, so the hit path reads them without the lazy allocation's check.
+            _ = page.Data;
             _dtlbTag[slot] = vpn;
             _dtlbPage[slot] = page;
         }
@@ -70,7 +73,73 @@ public sealed partial class Cpu
     /// <summary>Reads as an implicit supervisor access (descriptor tables, the TSS, kernel stack pushes).</summary>
     internal ulong ReadSys(ulong linear, int size) => ReadAs(linear, size, user: false);
 
-    internal ulong ReadAs(ulong linear, int size, bool user)
+    // ---- The hit path: one DTLB probe, no permission walk, no bounds checks ----
+    // Everything that reads or writes guest memory goes through these first (the interpreter's handlers, the compiled
+    // blocks' loads and stack operations). A hit needs a cached translation for this access kind and privilege and
+    // the access inside one page; a write also needs a page without decoded code (a write there must drop the blocks).
+    // Everything else — a miss, a split access, a fault, a code page — takes the out-of-line path, which fills the
+    // cache. The cache is flushed on every mapping and control-register change, so a hit is what a walk would give.
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private Page? DtlbHit(ulong linear, AccessKind kind, bool user)
+    {
+        ulong vpn = linear >> Page.Shift;
+        int slot = ((int)kind * 2 + (user ? 1 : 0)) * DtlbSize + (int)(vpn & (DtlbSize - 1));
+        var page = _dtlbPage[slot];
+        return page is not null && _dtlbTag[slot] == vpn ? page : null;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ref byte At(Page page, int off) =>
+        ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(page.Bytes!), off);
+
+    /// <summary>Reads <paramref name="size"/> bytes through a cached translation, or returns false (nothing read, nothing raised).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal bool TryReadFast(ulong linear, int size, bool user, out ulong value)
+    {
+        int off = (int)(linear & Page.OffsetMask);
+        if (BitConverter.IsLittleEndian && off <= Page.Size - size && DtlbHit(linear, AccessKind.Read, user) is { } page)
+        {
+            ref byte b = ref At(page, off);
+            value = size switch
+            {
+                8 => Unsafe.ReadUnaligned<ulong>(ref b),
+                4 => Unsafe.ReadUnaligned<uint>(ref b),
+                2 => Unsafe.ReadUnaligned<ushort>(ref b),
+                _ => b,
+            };
+            return true;
+        }
+        value = 0;
+        return false;
+    }
+
+    /// <summary>Writes through a cached translation to a page without decoded code, or returns false (nothing written).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal bool TryWriteFast(ulong linear, int size, ulong value, bool user)
+    {
+        int off = (int)(linear & Page.OffsetMask);
+        if (BitConverter.IsLittleEndian && off <= Page.Size - size && DtlbHit(linear, AccessKind.Write, user) is { HoldsCode: false } page)
+        {
+            ref byte b = ref At(page, off);
+            switch (size)
+            {
+                case 8: Unsafe.WriteUnaligned(ref b, value); break;
+                case 4: Unsafe.WriteUnaligned(ref b, (uint)value); break;
+                case 2: Unsafe.WriteUnaligned(ref b, (ushort)value); break;
+                default: b = (byte)value; break;
+            }
+            return true;
+        }
+        return false;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal ulong ReadAs(ulong linear, int size, bool user) =>
+        TryReadFast(linear, size, user, out ulong v) ? v : ReadSlow(linear, size, user);
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private ulong ReadSlow(ulong linear, int size, bool user)
     {
         int off = (int)(linear & Page.OffsetMask);
         if (off + size <= Page.Size)
@@ -101,7 +170,14 @@ public sealed partial class Cpu
 
     internal void WriteSys(ulong linear, int size, ulong value) => WriteAs(linear, size, value, user: false);
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal void WriteAs(ulong linear, int size, ulong value, bool user)
+    {
+        if (!TryWriteFast(linear, size, value, user)) WriteSlow(linear, size, value, user);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void WriteSlow(ulong linear, int size, ulong value, bool user)
     {
         int off = (int)(linear & Page.OffsetMask);
         if (off + size <= Page.Size)
@@ -162,22 +238,81 @@ public sealed partial class Cpu
         _ => (R[4] & ~0xFFFFUL) | (ushort)sp,
     };
 
+    /// <summary>Whether SS is a flat 32-bit stack segment (usable, base 0, B set): the stack address is then ESP itself.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private bool FlatStack32()
+    {
+        ref var ss = ref Seg[(int)SegReg.SS];
+        return !ss.Unusable && ss.D && ss.Base == 0;
+    }
+
+    /// <summary>
+    /// The hit path of a push: 64-bit mode (a cached translation implies a canonical address) or a flat 32-bit stack,
+    /// the slot through the DTLB. <paramref name="rsp"/> is updated only when the value was written; false changes nothing.
+    /// The compiled blocks call this with RSP in a local, the interpreter with <see cref="R"/>[4].
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal bool TryPushFast(ref ulong rsp, int size, ulong value)
+    {
+        ulong sp = rsp - (ulong)size;
+        if (Mode == CpuMode.Long64)
+        {
+            if (!TryWriteFast(sp, size, value, Cpl == 3)) return false;
+            rsp = sp;
+            return true;
+        }
+        if (!FlatStack32() || !TryWriteFast((uint)sp, size, value, Cpl == 3)) return false;
+        rsp = (uint)sp;
+        return true;
+    }
+
+    /// <summary>The hit path of a pop, as <see cref="TryPushFast"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal bool TryPopFast(ref ulong rsp, int size, out ulong value)
+    {
+        ulong top = rsp;
+        if (Mode == CpuMode.Long64)
+        {
+            if (!TryReadFast(top, size, Cpl == 3, out value)) return false;
+            rsp = top + (ulong)size;
+            return true;
+        }
+        value = 0;
+        if (!FlatStack32() || !TryReadFast((uint)top, size, Cpl == 3, out value)) return false;
+        rsp = (uint)(top + (ulong)size);
+        return true;
+    }
+
+    /// <summary>The hit path of a data read at segment:offset (ReadOp's Read(Linear(o))), or false with nothing raised.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal bool TryReadSegmentFast(int seg, ulong offset, int size, out ulong value)
+    {
+        ulong linear;
+        if (Mode == CpuMode.Long64) linear = seg >= (int)SegReg.FS ? offset + Seg[seg].Base : offset;
+        else
+        {
+            ref var s = ref Seg[seg];
+            if (s.Unusable) { value = 0; return false; }
+            linear = (uint)(s.Base + offset);
+        }
+        return TryReadFast(linear, size, Cpl == 3, out value);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal void Push(int size, ulong value)
+    {
+        if (!TryPushFast(ref R[4], size, value)) PushSlow(size, value);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void PushSlow(int size, ulong value)
     {
         if (Mode == CpuMode.Long64)
         {
             // 64-bit mode: no segment base, no wrap — just the canonical check.
             ulong sp64 = R[4] - (ulong)size;
-            if (!IsCanonical(sp64)) throw CpuFaultException.Ss(0, $"stack address 0x{sp64:x} is not canonical");
-            int off = (int)(sp64 & Page.OffsetMask);
-            if (size == 8 && off <= Page.Size - 8)
-            {
-                // The common case (a quadword within one page), written in place: the entry stubs push ~20 of these.
-                var page = Translate(sp64, AccessKind.Write, Cpl == 3);
-                BinaryPrimitives.WriteUInt64LittleEndian(page.Data.AsSpan(off), value);
-                if (page.HoldsCode) Memory.NoteWrite(page);
-            }
-            else Write(sp64, size, value);
+            if (!IsCanonical(sp64)) throw NonCanonicalStack(sp64);
+            Write(sp64, size, value);
             R[4] = sp64;
             return;
         }
@@ -187,16 +322,19 @@ public sealed partial class Cpu
         R[4] = MaskSp(sp);
     }
 
-    internal ulong Pop(int size)
+    private static CpuFaultException NonCanonicalStack(ulong sp) => CpuFaultException.Ss(0, $"stack address 0x{sp:x} is not canonical");
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal ulong Pop(int size) => TryPopFast(ref R[4], size, out ulong v) ? v : PopSlow(size);
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private ulong PopSlow(int size)
     {
         if (Mode == CpuMode.Long64)
         {
             ulong top = R[4];
-            if (!IsCanonical(top)) throw CpuFaultException.Ss(0, $"stack address 0x{top:x} is not canonical");
-            int off = (int)(top & Page.OffsetMask);
-            ulong v64 = size == 8 && off <= Page.Size - 8
-                ? BinaryPrimitives.ReadUInt64LittleEndian(Translate(top, AccessKind.Read, Cpl == 3).Data.AsSpan(off))
-                : Read(top, size);
+            if (!IsCanonical(top)) throw NonCanonicalStack(top);
+            ulong v64 = Read(top, size);
             R[4] = top + (ulong)size;
             return v64;
         }

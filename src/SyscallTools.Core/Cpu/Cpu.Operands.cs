@@ -16,26 +16,28 @@ public sealed partial class Cpu
     }
 
     /// <summary>Adds the segment base to an offset. In 64-bit mode only FS and GS have a base, and the result must be canonical.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal ulong SegmentLinear(int seg, ulong offset)
     {
         if (Mode == CpuMode.Long64)
         {
             ulong lin = seg >= (int)SegReg.FS ? offset + Seg[seg].Base : offset;
-            if (!IsCanonical(lin))
-            {
-                if (seg == (int)SegReg.SS) throw CpuFaultException.Ss(0, $"stack address 0x{lin:x} is not canonical");
-                throw CpuFaultException.Gp(0, $"address 0x{lin:x} is not canonical");
-            }
-            return lin;
+            return IsCanonical(lin) ? lin : throw NonCanonical(seg, lin);
         }
         ref var s = ref Seg[seg];
-        if (s.Unusable)
-        {
-            if (seg == (int)SegReg.SS) throw CpuFaultException.Ss(0, "stack segment is unusable (null selector)");
-            throw CpuFaultException.Gp(0, $"{(SegReg)seg} holds a null selector");
-        }
-        return (uint)(s.Base + offset);
+        return s.Unusable ? throw UnusableSegment(seg) : (uint)(s.Base + offset);
     }
+
+    // The faults are built out of line: their messages would otherwise give every caller of the hot path a string builder's frame.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static CpuFaultException NonCanonical(int seg, ulong lin) => seg == (int)SegReg.SS
+        ? CpuFaultException.Ss(0, $"stack address 0x{lin:x} is not canonical")
+        : CpuFaultException.Gp(0, $"address 0x{lin:x} is not canonical");
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static CpuFaultException UnusableSegment(int seg) => seg == (int)SegReg.SS
+        ? CpuFaultException.Ss(0, "stack segment is unusable (null selector)")
+        : CpuFaultException.Gp(0, $"{(SegReg)seg} holds a null selector");
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal ulong ReadOp(in Operand o)

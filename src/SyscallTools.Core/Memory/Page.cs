@@ -34,6 +34,9 @@ public sealed class Page
 
     private byte[]? _data;
 
+    /// <summary>The bytes if allocated (the DTLB allocates them before it caches a page, so its hits read this).</summary>
+    internal byte[]? Bytes => _data;
+
     /// <summary>
     /// Set while decoded blocks cache instructions from this page, so that a write to it (alternatives
     /// patching, self-modifying code) drops them.

@@ -173,9 +173,31 @@ public class CompilerEquivalenceTests
                 if (rng.Next(2) == 0)
                 {
                     // Pushes and pops, including of the stack pointer itself, and an unbalanced one now and then.
-                    switch (rng.Next(4))
+                    switch (rng.Next(7))
                     {
                         case 0: if (bitness == 64) { a.push(s64); a.pop(d64); } else { a.push(s32); a.pop(d32); } return "push; pop";
+                        case 4: a.push(imm); if (bitness == 64) a.pop(d64); else a.pop(d32); return "push imm; pop";
+                        case 5:
+                        {
+                            // CALL to the next instruction (the get-IP idiom): the closing CALL whose target is its own next.
+                            var next = a.CreateLabel();
+                            a.call(next);
+                            a.Label(ref next);
+                            if (bitness == 64) a.pop(d64); else a.pop(d32);
+                            return "call next; pop";
+                        }
+                        case 6:
+                        {
+                            // A closing CALL elsewhere and a closing RET back (with a random RSP from an earlier POP, both fault).
+                            var callee = a.CreateLabel();
+                            var over = a.CreateLabel();
+                            a.call(callee);
+                            a.jmp(over);
+                            a.Label(ref callee);
+                            a.ret();
+                            a.Label(ref over);
+                            return "call; ret";
+                        }
                         case 1: if (bitness == 64) { a.push(rsp); a.pop(rax); } else { a.push(esp); a.pop(eax); } return "push sp; pop";
                         case 2: if (bitness == 64) { a.push(s64); a.pop(rsp); } else { a.push(s32); a.pop(esp); } return "push; pop sp";
                         default: if (bitness == 64) a.push(s64); else a.push(s32); return "push";

@@ -50,12 +50,16 @@ internal sealed class BlockCompiler
     private static readonly MethodInfo MBranch = Method(typeof(ControlFlow), nameof(ControlFlow.Branch));
     private static readonly MethodInfo MExecInvoke = typeof(Exec).GetMethod("Invoke")!;
     private static readonly MethodInfo MLoopAllowed = Method(typeof(BlockCompiler), nameof(LoopAllowed));
+    private static readonly MethodInfo MBranchAllowed = Method(typeof(BlockCompiler), nameof(BranchAllowed));
     private static readonly MethodInfo MLoad = Method(typeof(BlockCompiler), nameof(ReadMemory));
     private static readonly FieldInfo FArith = Field(nameof(Cpu.ArithValue));
     private static readonly MethodInfo MFlagsCondition = typeof(LazyFlags).GetMethod(nameof(LazyFlags.Condition),
         BindingFlags.Public | BindingFlags.Static, [typeof(int), typeof(ulong)])!;
     private static readonly MethodInfo MImul = Method(typeof(Arithmetic), nameof(Arithmetic.ImulResult));
     private static readonly MethodInfo MPush = Method(typeof(Cpu), nameof(Cpu.Push));
+    private static readonly MethodInfo MTryPush = Method(typeof(Cpu), nameof(Cpu.TryPushFast));
+    private static readonly MethodInfo MTryPop = Method(typeof(Cpu), nameof(Cpu.TryPopFast));
+    private static readonly MethodInfo MTryLoad = Method(typeof(Cpu), nameof(Cpu.TryReadSegmentFast));
     private static readonly MethodInfo MPop = Method(typeof(Cpu), nameof(Cpu.Pop));
     private static readonly MethodInfo MShl = Method(typeof(Shifts), nameof(Shifts.ShlResult));
     private static readonly MethodInfo MShr = Method(typeof(Shifts), nameof(Shifts.ShrResult));
@@ -98,7 +102,7 @@ internal sealed class BlockCompiler
     }
 
     /// <summary>Whether a block is worth translating: at least one instruction becomes IL.</summary>
-    public static bool Worthwhile(Op[] ops) => ops.Any(o => Translates(o) || IsClosingBranch(o));
+    public static bool Worthwhile(Op[] ops) => ops.Any(o => Translates(o) || IsClosingBranch(o) || IsClosingCallOrRet(o));
 
     /// <summary>Compiles a block's instructions; the delegate is bound to <paramref name="ops"/> for the calls into the interpreter.</summary>
     public static CompiledCode Compile(Op[] ops, ulong start, string name)
@@ -144,13 +148,24 @@ internal sealed class BlockCompiler
         Mnemonic.Shl or Mnemonic.Sal or Mnemonic.Shr or Mnemonic.Sar => IsReg(op.A) && (op.B.Kind == OperandKind.Imm || op.I.OpCount == 1),
         Mnemonic.Imul => IsReg(op.A) && op.I.OpCount is 2 or 3 && ((IsReg(op.B) && op.B.Size == op.A.Size) || IsLoad(op.B, op.A.Size))
             && (op.I.OpCount == 2 || op.C.Kind == OperandKind.Imm),
-        Mnemonic.Push or Mnemonic.Pop => op.A.Kind == OperandKind.Reg && op.A.Size == op.Size && op.Size is 4 or 8,
+        // PUSH imm too: the entry stubs push the selectors and -ENOSYS that way.
+        Mnemonic.Push => op.Size is 4 or 8 && ((op.A.Kind == OperandKind.Reg && op.A.Size == op.Size) || op.A.Kind == OperandKind.Imm),
+        Mnemonic.Pop => op.A.Kind == OperandKind.Reg && op.A.Size == op.Size && op.Size is 4 or 8,
         Mnemonic.Nop => true,
         _ => false,
     };
 
     private static bool IsLoad(in Operand o, int size) => o.Kind == OperandKind.Mem && o.Size == size && o.AddrBytes is 4 or 8;
 
+
+    /// <summary>
+    /// CALL rel or RET (no immediate) with a 32- or 64-bit stack slot: the block's last instruction, translated as the
+    /// interpreter's ControlFlow.Call/Ret — the stack access through the hit path, the target checked as Branch checks it.
+    /// </summary>
+    internal static bool IsClosingCallOrRet(Op op) =>
+        op.Size is 4 or 8 &&
+        ((op.Mnemonic == Mnemonic.Call && op.A.Kind == OperandKind.Imm && op.I.OpCount == 1 && op.I.FlowControl == FlowControl.Call) ||
+         (op.Mnemonic == Mnemonic.Ret && op.I.OpCount == 0 && op.I.FlowControl == FlowControl.Return));
 
     /// <summary>JMP rel or Jcc rel: the block's last instruction, translated with the interpreter's branch check.</summary>
     internal static bool IsClosingBranch(Op op) =>
@@ -206,6 +221,7 @@ internal sealed class BlockCompiler
         {
             var op = _ops[k];
             if (k == _ops.Length - 1 && IsClosingBranch(op)) { EmitClosingBranch(op, k, head); return; }
+            if (k == _ops.Length - 1 && IsClosingCallOrRet(op)) { EmitCallOrRet(op, k); return; }
             if (Translates(op)) EmitTranslated(op, k);
             else EmitCall(op, k);
             _unsynced++;
@@ -221,6 +237,8 @@ internal sealed class BlockCompiler
         foreach (var op in _ops)
         {
             if (!Translates(op)) continue;
+            // PUSH and POP move RSP in its local.
+            if (op.Mnemonic is Mnemonic.Push or Mnemonic.Pop) set.Add(4);
             // Every register a translated instruction reads or writes, address registers included: in a loop all of
             // them are loaded before the first iteration, so no load of a stale Cpu register sits inside the loop.
             foreach (var o in new[] { op.A, op.B })
@@ -237,7 +255,9 @@ internal sealed class BlockCompiler
     }
 
     private IEnumerable<int> RegistersWritten() =>
-        _ops.Where(o => Translates(o) && o.Mnemonic is not (Mnemonic.Cmp or Mnemonic.Test or Mnemonic.Nop or Mnemonic.Push)).Select(o => (int)o.A.Reg).Distinct();
+        _ops.Where(o => Translates(o) && o.Mnemonic is not (Mnemonic.Cmp or Mnemonic.Test or Mnemonic.Nop or Mnemonic.Push)).Select(o => (int)o.A.Reg)
+            .Concat(_ops.Any(o => Translates(o) && o.Mnemonic is Mnemonic.Push or Mnemonic.Pop) ? [4] : [])
+            .Distinct();
 
     // ---- registers in locals ----
 
@@ -444,18 +464,51 @@ internal sealed class BlockCompiler
                 }
                 return;
             default:
-                // Cpu.ReadOp: Read(Linear(o), size), Linear adding the segment (and checking it) to the address.
-                FlushRegs(commit: true);
-                FlushFlags(keepLocal: true);
-                SyncRetired(0);
-                SetIndex(k);
+            {
+                // Cpu.ReadOp: Read(Linear(o), size). The hit path (a cached translation, one page) cannot fault and
+                // needs nothing written back; a miss brings the Cpu up to date, as before a call, and reads the slow way,
+                // which fills the cache or raises the fault. The write-back does not count as done: the hit path skipped it.
+                var ea = Temp(0);
+                var value = Temp(1);
+                Label done = il.DefineLabel();
+                PushEffectiveAddress(o);
+                il.Emit(OpCodes.Stloc, ea);
                 il.Emit(OpCodes.Ldarg_1);
                 il.Emit(OpCodes.Ldc_I4, (int)o.Seg);
-                PushEffectiveAddress(o);
+                il.Emit(OpCodes.Ldloc, ea);
+                il.Emit(OpCodes.Ldc_I4, size);
+                il.Emit(OpCodes.Ldloca, value);
+                il.Emit(OpCodes.Call, MTryLoad);
+                il.Emit(OpCodes.Brtrue, done);
+                SyncForSlowPath(k);
+                il.Emit(OpCodes.Ldarg_1);
+                il.Emit(OpCodes.Ldc_I4, (int)o.Seg);
+                il.Emit(OpCodes.Ldloc, ea);
                 il.Emit(OpCodes.Ldc_I4, size);
                 il.Emit(OpCodes.Call, MLoad);
+                il.Emit(OpCodes.Stloc, value);
+                il.MarkLabel(done);
+                il.Emit(OpCodes.Ldloc, value);
                 return;
+            }
         }
+    }
+
+    private readonly LocalBuilder?[] _temps = new LocalBuilder?[3];
+
+    /// <summary>A scratch local for the value of one instruction's operand (never live across instructions).</summary>
+    private LocalBuilder Temp(int i) => _temps[i] ??= _il.DeclareLocal(typeof(ulong));
+
+    /// <summary>
+    /// Before the slow path of a load or stack operation (which may fault): registers and flags written back, the
+    /// retired count and the fault index set — without marking anything clean, since the hit path beside it wrote nothing.
+    /// </summary>
+    private void SyncForSlowPath(int k)
+    {
+        FlushRegs(commit: false);
+        FlushFlags(keepLocal: true);
+        SyncRetired(0);
+        SetIndex(k);
     }
 
     /// <summary>
@@ -467,19 +520,30 @@ internal sealed class BlockCompiler
     {
         var il = _il;
         int size = op.Size;
-        FlushRegs(commit: true);
-        FlushFlags(keepLocal: true);
-        SyncRetired(0);
-        SetIndex(k);
+        if (!_loaded[4]) Load(4);
+        var rsp = _reg[4]!;
+        Label done = il.DefineLabel();
         if (op.Mnemonic == Mnemonic.Push)
         {
-            // PUSH RSP pushes the value before the decrement: the local still holds it.
+            // PUSH RSP pushes the value before the decrement: it is taken first.
+            var value = Temp(2);
+            PushSource(op.A, size, k);
+            il.Emit(OpCodes.Stloc, value);
+            // The hit path: RSP moves in its local, nothing else is touched.
+            il.Emit(OpCodes.Ldarg_1);
+            il.Emit(OpCodes.Ldloca, rsp);
+            il.Emit(OpCodes.Ldc_I4, size);
+            il.Emit(OpCodes.Ldloc, value);
+            il.Emit(OpCodes.Call, MTryPush);
+            il.Emit(OpCodes.Brtrue, done);
+            // The slow path: the Cpu's own Push, which may fault, or land on a page holding code (then the interpreter's
+            // write check ends the block, and so does this).
+            SyncForSlowPath(k);
             il.Emit(OpCodes.Ldarg_1);
             il.Emit(OpCodes.Ldc_I4, size);
-            PushSource(op.A, size, k);
+            il.Emit(OpCodes.Ldloc, value);
             il.Emit(OpCodes.Call, MPush);
-            _loaded[4] = false;
-            _dirty[4] = false;
+            ReloadRsp(rsp);
             Label go = il.DefineLabel();
             il.Emit(OpCodes.Ldarg_1);
             il.Emit(OpCodes.Ldfld, FBreak);
@@ -488,15 +552,38 @@ internal sealed class BlockCompiler
             SyncRetired(1);
             il.Emit(OpCodes.Ret);
             il.MarkLabel(go);
+            il.MarkLabel(done);
+            _dirty[4] = true;
             return;
         }
+        var popped = Temp(1);
+        il.Emit(OpCodes.Ldarg_1);
+        il.Emit(OpCodes.Ldloca, rsp);
+        il.Emit(OpCodes.Ldc_I4, size);
+        il.Emit(OpCodes.Ldloca, popped);
+        il.Emit(OpCodes.Call, MTryPop);
+        il.Emit(OpCodes.Brtrue, done);
+        SyncForSlowPath(k);
         il.Emit(OpCodes.Ldarg_1);
         il.Emit(OpCodes.Ldc_I4, size);
         il.Emit(OpCodes.Call, MPop);
-        _loaded[4] = false;
-        _dirty[4] = false;
+        il.Emit(OpCodes.Stloc, popped);
+        ReloadRsp(rsp);
+        il.MarkLabel(done);
+        _dirty[4] = true;
         // POP RSP: the popped value replaces the incremented RSP.
+        il.Emit(OpCodes.Ldloc, popped);
         PopReg(op.A.Reg, size);
+    }
+
+    /// <summary>RSP's local re-read from the Cpu after its own Push/Pop moved it.</summary>
+    private void ReloadRsp(LocalBuilder rsp)
+    {
+        _il.Emit(OpCodes.Ldarg_1);
+        _il.Emit(OpCodes.Ldfld, FR);
+        _il.Emit(OpCodes.Ldc_I4_4);
+        _il.Emit(OpCodes.Ldelem_I8);
+        _il.Emit(OpCodes.Stloc, rsp);
     }
 
     /// <summary>Sign-extends the 64-bit value on the stack from <paramref name="bytes"/> (4 or 8).</summary>
@@ -697,6 +784,65 @@ internal sealed class BlockCompiler
         SetRip(rip);
         SyncRetired(extra);
     }
+
+    /// <summary>
+    /// A closing CALL rel or RET. The hit path: the return address pushed (or the target read) through the DTLB, the
+    /// target allowed (<see cref="BranchAllowed"/>), RSP moved, RIP set, out. Anything else — a miss, a fault, a target
+    /// Branch would refuse — leaves RSP as it was and runs the interpreter's handler as any untranslated instruction does.
+    /// The memory a CALL's push wrote before a refused target stays written, as in the handler.
+    /// </summary>
+    private void EmitCallOrRet(Op op, int k)
+    {
+        var il = _il;
+        int size = op.Size;
+        if (!_loaded[4]) Load(4);
+        var rsp = _reg[4]!;
+        var newSp = Temp(0);
+        var target = Temp(1);
+        Label slow = il.DefineLabel();
+        il.Emit(OpCodes.Ldloc, rsp);
+        il.Emit(OpCodes.Stloc, newSp);
+        il.Emit(OpCodes.Ldarg_1);
+        il.Emit(OpCodes.Ldloca, newSp);
+        il.Emit(OpCodes.Ldc_I4, size);
+        if (op.Mnemonic == Mnemonic.Call)
+        {
+            il.Emit(OpCodes.Ldc_I8, (long)op.Next);
+            il.Emit(OpCodes.Call, MTryPush);
+            il.Emit(OpCodes.Brfalse, slow);
+            il.Emit(OpCodes.Ldc_I8, (long)op.A.Value);
+            il.Emit(OpCodes.Stloc, target);
+        }
+        else
+        {
+            il.Emit(OpCodes.Ldloca, target);
+            il.Emit(OpCodes.Call, MTryPop);
+            il.Emit(OpCodes.Brfalse, slow);
+        }
+        il.Emit(OpCodes.Ldarg_1);
+        il.Emit(OpCodes.Ldloc, target);
+        il.Emit(OpCodes.Call, MBranchAllowed);
+        il.Emit(OpCodes.Brfalse, slow);
+        il.Emit(OpCodes.Ldloc, newSp);
+        il.Emit(OpCodes.Stloc, rsp);
+        _dirty[4] = true;
+        FlushRegs(commit: false);
+        FlushFlags(keepLocal: true);
+        il.Emit(OpCodes.Ldarg_1);
+        il.Emit(OpCodes.Ldloc, target);
+        il.Emit(OpCodes.Stfld, FRip);
+        SyncRetired(1);
+        il.Emit(OpCodes.Ret);
+        il.MarkLabel(slow);
+        EmitCall(op, k);
+        // The handler ended the block (a branch always moves RIP away from the next instruction); this is not reached.
+        EmitExit(op.Next, 1);
+        il.Emit(OpCodes.Ret);
+    }
+
+    /// <summary>Whether <see cref="ControlFlow.Branch"/> would take <paramref name="target"/> without a fault, in 32- or 64-bit code.</summary>
+    internal static bool BranchAllowed(Cpu c, ulong target) =>
+        c.Mode == CpuMode.Long64 ? Cpu.IsCanonical(target) : target <= c.Seg[(int)SegReg.CS].Limit;
 
     private void EmitClosingBranch(Op op, int k, Label head)
     {
