@@ -65,7 +65,7 @@ public sealed partial class Cpu
         if (key is null) { b.NoCompile = true; return; }
         if (!SharedCode.TryGetValue(key, out var code))
         {
-            code = BlockCompiler.Compile(b.Ops, b.Start, $"block_{bitness}_{b.Start:x}");
+            code = BlockCompiler.Compile(b.Ops, b.Start, bitness, $"block_{bitness}_{b.Start:x}");
             if (SharedCode.Count < SharedCodeLimit) code = SharedCode.GetOrAdd(key, code);
         }
         b.Compiled = code;

@@ -298,6 +298,26 @@ public sealed partial class Cpu
         return TryReadFast(linear, size, Cpl == 3, out value);
     }
 
+    /// <summary>
+    /// Opens a compiled block's stack window: the page under the stack address <paramref name="linear"/> (already
+    /// truncated to 32 bits outside 64-bit mode), when the stack is flat, an access of <paramref name="size"/> bytes
+    /// there stays in the page, and the DTLB holds a write translation for it at this CPL on a page without decoded
+    /// code. Writable is readable at the same privilege, so pushes, pops and stack-relative loads inside the page need
+    /// only a bounds check, until something that could change the mapping, CPL, SS or the page's code runs — and only a
+    /// call into the interpreter's handlers can, which closes the window. False opens nothing and raises nothing.
+    /// </summary>
+    internal bool TryStackWindow(ulong linear, int size, out byte[]? data, out ulong pageBase)
+    {
+        data = null;
+        pageBase = 0;
+        if (!BitConverter.IsLittleEndian || (linear & Page.OffsetMask) > (ulong)(Page.Size - size)) return false;
+        if (Mode != CpuMode.Long64 && (!FlatStack32() || linear > uint.MaxValue)) return false;
+        if (DtlbHit(linear, AccessKind.Write, Cpl == 3) is not { HoldsCode: false } page || page.Bytes is not { } bytes) return false;
+        data = bytes;
+        pageBase = linear & ~Page.OffsetMask;
+        return true;
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal void Push(int size, ulong value)
     {

@@ -140,6 +140,14 @@ public sealed partial class Cpu
     private ulong _star, _lstar, _cstar, _fmask, _sysenterCs, _kernelGsBase;
 
     /// <summary>SWAPGS: exchange GS.base with IA32_KERNEL_GS_BASE.</summary>
+    /// <summary>SWAPGS where it is allowed (64-bit mode, CPL 0): the compiled blocks' hit path; false changes nothing.</summary>
+    internal static bool TrySwapgs(Cpu c)
+    {
+        if (c.Mode != CpuMode.Long64 || c.Cpl != 0) return false;
+        c.SwapGsBase();
+        return true;
+    }
+
     internal void SwapGsBase()
     {
         ulong kernel = _kernelGsBase;

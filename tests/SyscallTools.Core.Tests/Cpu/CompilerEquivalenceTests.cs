@@ -216,6 +216,8 @@ public class CompilerEquivalenceTests
             case 20: Jcc(a, Cc(rng), exit); return "jcc exit (ends the block)";
             default:
                 // A fault in the middle of a block: a read of an unmapped page (rarely, so most programs run on).
+                // SWAPGS in user mode: #GP(0) from the compiled block's guarded path, as from the handler.
+                if (bitness == 64 && rng.Next(8) == 0) { a.swapgs(); return "swapgs (faults at CPL 3)"; }
                 if (rng.Next(4) == 0) { if (bitness == 64) a.mov(d32, __dword_ptr[(long)Unmapped]); else a.mov(d32, __dword_ptr[(uint)Unmapped]); return "mov r,[unmapped]"; }
                 if (w64) a.neg(d64); else a.neg(d32);
                 return "neg";

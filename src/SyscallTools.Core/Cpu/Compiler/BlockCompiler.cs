@@ -5,6 +5,7 @@ using Label = System.Reflection.Emit.Label;
 using FlowControl = Iced.Intel.FlowControl;
 using SyscallTools.Core.Cpu.Decoding;
 using SyscallTools.Core.Cpu.Semantics;
+using SyscallTools.Core.Memory;
 
 namespace SyscallTools.Core.Cpu.Compiler;
 
@@ -60,6 +61,8 @@ internal sealed class BlockCompiler
     private static readonly MethodInfo MTryPush = Method(typeof(Cpu), nameof(Cpu.TryPushFast));
     private static readonly MethodInfo MTryPop = Method(typeof(Cpu), nameof(Cpu.TryPopFast));
     private static readonly MethodInfo MTryLoad = Method(typeof(Cpu), nameof(Cpu.TryReadSegmentFast));
+    private static readonly MethodInfo MTrySwapgs = Method(typeof(Cpu), nameof(Cpu.TrySwapgs));
+    private static readonly MethodInfo MStackWindow = Method(typeof(Cpu), nameof(Cpu.TryStackWindow));
     private static readonly MethodInfo MPop = Method(typeof(Cpu), nameof(Cpu.Pop));
     private static readonly MethodInfo MShl = Method(typeof(Shifts), nameof(Shifts.ShlResult));
     private static readonly MethodInfo MShr = Method(typeof(Shifts), nameof(Shifts.ShrResult));
@@ -75,6 +78,10 @@ internal sealed class BlockCompiler
 
     private readonly Op[] _ops;
     private readonly ulong _start;
+    /// <summary>The code size the block was decoded for (32 or 64): a 64-bit block runs only in 64-bit mode.</summary>
+    private readonly int _bitness;
+    /// <summary>The stack window (<see cref="Cpu.TryStackWindow"/>): the page's bytes (null while closed) and its base.</summary>
+    private LocalBuilder _winData = null!, _winBase = null!, _winOff = null!;
     private readonly bool _loops;
     private ILGenerator _il = null!;
     private readonly LocalBuilder?[] _reg = new LocalBuilder?[16];
@@ -94,10 +101,11 @@ internal sealed class BlockCompiler
     /// <summary>Instructions of this pass through the block run so far (the retired count is the entry count plus these).</summary>
     private int _unsynced;
 
-    private BlockCompiler(Op[] ops, ulong start)
+    private BlockCompiler(Op[] ops, ulong start, int bitness)
     {
         _ops = ops;
         _start = start;
+        _bitness = bitness;
         _loops = LoopsOnItself(ops, start);
     }
 
@@ -105,10 +113,10 @@ internal sealed class BlockCompiler
     public static bool Worthwhile(Op[] ops) => ops.Any(o => Translates(o) || IsClosingBranch(o) || IsClosingCallOrRet(o));
 
     /// <summary>Compiles a block's instructions; the delegate is bound to <paramref name="ops"/> for the calls into the interpreter.</summary>
-    public static CompiledCode Compile(Op[] ops, ulong start, string name)
+    public static CompiledCode Compile(Op[] ops, ulong start, int bitness, string name)
     {
         var dm = new DynamicMethod(name, typeof(void), [typeof(Op[]), typeof(Cpu), typeof(ulong)], typeof(Cpu).Module, skipVisibility: true);
-        new BlockCompiler(ops, start).Emit(dm.GetILGenerator());
+        new BlockCompiler(ops, start, bitness).Emit(dm.GetILGenerator());
         return (CompiledCode)dm.CreateDelegate(typeof(CompiledCode), ops);
     }
 
@@ -152,6 +160,7 @@ internal sealed class BlockCompiler
         Mnemonic.Push => op.Size is 4 or 8 && ((op.A.Kind == OperandKind.Reg && op.A.Size == op.Size) || op.A.Kind == OperandKind.Imm),
         Mnemonic.Pop => op.A.Kind == OperandKind.Reg && op.A.Size == op.Size && op.Size is 4 or 8,
         Mnemonic.Nop => true,
+        Mnemonic.Swapgs => true,
         _ => false,
     };
 
@@ -183,6 +192,9 @@ internal sealed class BlockCompiler
         _lzCarry = il.DeclareLocal(typeof(bool));
         _arith = il.DeclareLocal(typeof(ulong));
         _base = il.DeclareLocal(typeof(ulong));
+        _winData = il.DeclareLocal(typeof(byte[]));
+        _winBase = il.DeclareLocal(typeof(ulong));
+        _winOff = il.DeclareLocal(typeof(ulong));
         il.Emit(OpCodes.Ldarg_1);
         il.Emit(OpCodes.Ldfld, FRetired);
         il.Emit(OpCodes.Stloc, _base);
@@ -255,7 +267,7 @@ internal sealed class BlockCompiler
     }
 
     private IEnumerable<int> RegistersWritten() =>
-        _ops.Where(o => Translates(o) && o.Mnemonic is not (Mnemonic.Cmp or Mnemonic.Test or Mnemonic.Nop or Mnemonic.Push)).Select(o => (int)o.A.Reg)
+        _ops.Where(o => Translates(o) && o.Mnemonic is not (Mnemonic.Cmp or Mnemonic.Test or Mnemonic.Nop or Mnemonic.Push or Mnemonic.Swapgs)).Select(o => (int)o.A.Reg)
             .Concat(_ops.Any(o => Translates(o) && o.Mnemonic is Mnemonic.Push or Mnemonic.Pop) ? [4] : [])
             .Distinct();
 
@@ -522,22 +534,34 @@ internal sealed class BlockCompiler
         int size = op.Size;
         if (!_loaded[4]) Load(4);
         var rsp = _reg[4]!;
-        Label done = il.DefineLabel();
+        var at = Temp(0);
+        Label done = il.DefineLabel(), slow = il.DefineLabel();
         if (op.Mnemonic == Mnemonic.Push)
         {
             // PUSH RSP pushes the value before the decrement: it is taken first.
             var value = Temp(2);
             PushSource(op.A, size, k);
             il.Emit(OpCodes.Stloc, value);
-            // The hit path: RSP moves in its local, nothing else is touched.
-            il.Emit(OpCodes.Ldarg_1);
-            il.Emit(OpCodes.Ldloca, rsp);
-            il.Emit(OpCodes.Ldc_I4, size);
-            il.Emit(OpCodes.Ldloc, value);
-            il.Emit(OpCodes.Call, MTryPush);
-            il.Emit(OpCodes.Brtrue, done);
+            // The stack address: RSP - size, 32 bits wide in 32-bit code (a flat SS, which the window requires).
+            il.Emit(OpCodes.Ldloc, rsp);
+            il.Emit(OpCodes.Ldc_I8, (long)size);
+            il.Emit(OpCodes.Sub);
+            TruncateStackAddress();
+            il.Emit(OpCodes.Stloc, at);
+            // The hit path: a store into the window and RSP moved in its local; nothing else is touched.
+            EmitWindowAccess(at, size, slow, () =>
+            {
+                il.Emit(OpCodes.Ldloc, value);
+                if (size == 4) il.Emit(OpCodes.Conv_U4);
+                il.Emit(OpCodes.Unaligned, (byte)1);
+                il.Emit(size == 8 ? OpCodes.Stind_I8 : OpCodes.Stind_I4);
+            });
+            il.Emit(OpCodes.Ldloc, at);
+            il.Emit(OpCodes.Stloc, rsp);
+            il.Emit(OpCodes.Br, done);
             // The slow path: the Cpu's own Push, which may fault, or land on a page holding code (then the interpreter's
             // write check ends the block, and so does this).
+            il.MarkLabel(slow);
             SyncForSlowPath(k);
             il.Emit(OpCodes.Ldarg_1);
             il.Emit(OpCodes.Ldc_I4, size);
@@ -557,12 +581,23 @@ internal sealed class BlockCompiler
             return;
         }
         var popped = Temp(1);
-        il.Emit(OpCodes.Ldarg_1);
-        il.Emit(OpCodes.Ldloca, rsp);
-        il.Emit(OpCodes.Ldc_I4, size);
-        il.Emit(OpCodes.Ldloca, popped);
-        il.Emit(OpCodes.Call, MTryPop);
-        il.Emit(OpCodes.Brtrue, done);
+        il.Emit(OpCodes.Ldloc, rsp);
+        TruncateStackAddress();
+        il.Emit(OpCodes.Stloc, at);
+        EmitWindowAccess(at, size, slow, () =>
+        {
+            il.Emit(OpCodes.Unaligned, (byte)1);
+            if (size == 8) il.Emit(OpCodes.Ldind_I8);
+            else { il.Emit(OpCodes.Ldind_U4); il.Emit(OpCodes.Conv_U8); }
+            il.Emit(OpCodes.Stloc, popped);
+        });
+        il.Emit(OpCodes.Ldloc, at);
+        il.Emit(OpCodes.Ldc_I8, (long)size);
+        il.Emit(OpCodes.Add);
+        TruncateStackAddress();
+        il.Emit(OpCodes.Stloc, rsp);
+        il.Emit(OpCodes.Br, done);
+        il.MarkLabel(slow);
         SyncForSlowPath(k);
         il.Emit(OpCodes.Ldarg_1);
         il.Emit(OpCodes.Ldc_I4, size);
@@ -574,6 +609,84 @@ internal sealed class BlockCompiler
         // POP RSP: the popped value replaces the incremented RSP.
         il.Emit(OpCodes.Ldloc, popped);
         PopReg(op.A.Reg, size);
+    }
+
+    /// <summary>In 32-bit code a stack address (and ESP after a push or pop) wraps at 32 bits.</summary>
+    private void TruncateStackAddress()
+    {
+        if (_bitness == 32) { _il.Emit(OpCodes.Conv_U4); _il.Emit(OpCodes.Conv_U8); }
+    }
+
+    /// <summary>
+    /// The window test for a stack access of <paramref name="size"/> bytes at <paramref name="at"/>: inside the open
+    /// window, <paramref name="access"/> runs with the address of the bytes on the IL stack; outside it, one attempt to
+    /// open the window there (which succeeds only if the access then fits, so the retry cannot loop); else to
+    /// <paramref name="slow"/>.
+    /// </summary>
+    private void EmitWindowAccess(LocalBuilder at, int size, Label slow, Action access)
+    {
+        var il = _il;
+        Label retry = il.DefineLabel(), open = il.DefineLabel(), hit = il.DefineLabel();
+        il.MarkLabel(retry);
+        il.Emit(OpCodes.Ldloc, _winData);
+        il.Emit(OpCodes.Brfalse, open);
+        il.Emit(OpCodes.Ldloc, at);
+        il.Emit(OpCodes.Ldloc, _winBase);
+        il.Emit(OpCodes.Sub);
+        il.Emit(OpCodes.Dup);
+        il.Emit(OpCodes.Stloc, _winOff);
+        il.Emit(OpCodes.Ldc_I8, (long)(Page.Size - size));
+        il.Emit(OpCodes.Ble_Un, hit);
+        il.MarkLabel(open);
+        il.Emit(OpCodes.Ldarg_1);
+        il.Emit(OpCodes.Ldloc, at);
+        il.Emit(OpCodes.Ldc_I4, size);
+        il.Emit(OpCodes.Ldloca, _winData);
+        il.Emit(OpCodes.Ldloca, _winBase);
+        il.Emit(OpCodes.Call, MStackWindow);
+        il.Emit(OpCodes.Brtrue, retry);
+        il.Emit(OpCodes.Br, slow);
+        il.MarkLabel(hit);
+        // &window[offset]: the bounds check of ldelema is the array's; the test above keeps the whole access inside.
+        il.Emit(OpCodes.Ldloc, _winData);
+        il.Emit(OpCodes.Ldloc, _winOff);
+        il.Emit(OpCodes.Conv_I4);
+        il.Emit(OpCodes.Ldelema, typeof(byte));
+        access();
+    }
+
+    private void CloseStackWindow()
+    {
+        _il.Emit(OpCodes.Ldnull);
+        _il.Emit(OpCodes.Stloc, _winData);
+    }
+
+    /// <summary>
+    /// An instruction whose allowed case is a static helper (true: done) and whose other case only faults (#UD, #GP):
+    /// the hit path calls the helper; the other brings the Cpu up to date and runs the interpreter's handler, which
+    /// raises the fault. Were it ever to return, the block would end after it with the Cpu as the handler left it.
+    /// </summary>
+    private void EmitGuarded(Op op, int k, MethodInfo tryFast)
+    {
+        var il = _il;
+        Label done = il.DefineLabel();
+        il.Emit(OpCodes.Ldarg_1);
+        il.Emit(OpCodes.Call, tryFast);
+        il.Emit(OpCodes.Brtrue, done);
+        SyncForSlowPath(k);
+        SetRip(op.Next);
+        il.Emit(OpCodes.Ldarg_0);
+        il.Emit(OpCodes.Ldc_I4, k);
+        il.Emit(OpCodes.Ldelem_Ref);
+        il.Emit(OpCodes.Ldfld, FOpRun);
+        il.Emit(OpCodes.Ldarg_1);
+        il.Emit(OpCodes.Ldarg_0);
+        il.Emit(OpCodes.Ldc_I4, k);
+        il.Emit(OpCodes.Ldelem_Ref);
+        il.Emit(OpCodes.Callvirt, MExecInvoke);
+        SyncRetired(1);
+        il.Emit(OpCodes.Ret);
+        il.MarkLabel(done);
     }
 
     /// <summary>RSP's local re-read from the Cpu after its own Push/Pop moved it.</summary>
@@ -618,6 +731,9 @@ internal sealed class BlockCompiler
                 return;
             case Mnemonic.Push or Mnemonic.Pop:
                 EmitStackOp(op, k);
+                return;
+            case Mnemonic.Swapgs:
+                EmitGuarded(op, k, MTrySwapgs);
                 return;
             case Mnemonic.Imul:
             {
@@ -772,6 +888,8 @@ internal sealed class BlockCompiler
         il.Emit(OpCodes.Ret);
         il.MarkLabel(go);
         // The handler may have changed any register: the locals are re-read when next used (all were written back).
+        // It may also have changed the mapping, CPL or SS: the stack window closes.
+        CloseStackWindow();
         Array.Clear(_loaded);
         Array.Clear(_dirty);
     }

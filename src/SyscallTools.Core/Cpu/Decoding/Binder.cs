@@ -141,14 +141,18 @@ internal static class Binder
 
     internal static void NotModelled(Cpu cpu, Op op) => throw CpuFaultException.NotModelled(op.I.Mnemonic.ToString().ToUpperInvariant());
 
-    /// <summary>Instructions after which the interpreter must leave the block: control flow and anything that changes how later code runs.</summary>
+    /// <summary>
+    /// Instructions after which the interpreter must leave the block: control flow and anything that changes how later
+    /// code runs. Not SWAPGS: it changes only GS.base, which every later access reads when it runs (the entry stubs
+    /// begin with it, and their blocks run on from it).
+    /// </summary>
     public static bool EndsBlock(in Instruction i)
     {
         if (i.FlowControl != FlowControl.Next) return true;
         return i.Mnemonic switch
         {
             Mnemonic.Popf or Mnemonic.Popfd or Mnemonic.Popfq or Mnemonic.Sti or Mnemonic.Cli or Mnemonic.Wrmsr
-                or Mnemonic.Lgdt or Mnemonic.Lidt or Mnemonic.Ltr or Mnemonic.Lldt or Mnemonic.Swapgs
+                or Mnemonic.Lgdt or Mnemonic.Lidt or Mnemonic.Ltr or Mnemonic.Lldt
                 or Mnemonic.Invlpg or Mnemonic.Sahf or Mnemonic.Ud2 or Mnemonic.Hlt
                 or Mnemonic.Lss or Mnemonic.Lds or Mnemonic.Les or Mnemonic.Lfs or Mnemonic.Lgs => true,
             Mnemonic.Mov => i.Op0Kind == OpKind.Register && (i.Op0Register.IsSegmentRegister() || i.Op0Register.IsCR()),
