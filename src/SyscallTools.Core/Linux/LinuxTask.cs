@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.Text;
 
 namespace SyscallTools.Core.Linux;
@@ -27,11 +28,33 @@ public sealed class LinuxTask
     /// </summary>
     public ThreadFlags Flags
     {
-        get => FlagsMemory is null ? _flags : (ThreadFlags)FlagsMemory.ReadUInt32(FlagsAddress);
+        get => FlagsPage() is { } p
+            ? (ThreadFlags)BinaryPrimitives.ReadUInt32LittleEndian(p.Data.AsSpan((int)(FlagsAddress & Memory.Page.OffsetMask)))
+            : FlagsMemory is null ? _flags : (ThreadFlags)FlagsMemory.ReadUInt32(FlagsAddress);
         set
         {
-            if (FlagsMemory is null) _flags = value; else FlagsMemory.WriteUInt32(FlagsAddress, (uint)value);
+            if (FlagsPage() is { } p)
+            {
+                BinaryPrimitives.WriteUInt32LittleEndian(p.Data.AsSpan((int)(FlagsAddress & Memory.Page.OffsetMask)), (uint)value);
+                FlagsMemory!.NoteWrite(p);
+            }
+            else if (FlagsMemory is null) _flags = value;
+            else FlagsMemory.WriteUInt32(FlagsAddress, (uint)value);
         }
+    }
+
+    // The page holding the word, looked up once per mapping generation (as PtRegs does): the C entry code reads the
+    // flags half a dozen times per system call.
+    private Memory.Page? _flagsPage;
+    private long _flagsGeneration = -1;
+
+    private Memory.Page? FlagsPage()
+    {
+        if (FlagsMemory is not { } m) return null;
+        if (_flagsGeneration == m.Generation) return _flagsPage;
+        _flagsPage = (FlagsAddress & Memory.Page.OffsetMask) <= Memory.Page.Size - 4 ? m.Find(FlagsAddress >> Memory.Page.Shift) : null;
+        _flagsGeneration = m.Generation;
+        return _flagsPage;
     }
 
     internal Memory.AddressSpace? FlagsMemory { get; private set; }
@@ -42,6 +65,7 @@ public sealed class LinuxTask
         var current = Flags;
         FlagsMemory = memory;
         FlagsAddress = address;
+        _flagsGeneration = -1;
         Flags = current;
     }
 

@@ -33,6 +33,14 @@ public sealed class UserMemory(AddressSpace memory, Func<ulong> userLimit)
 
     public bool TryReadUInt32(ulong address, out uint value)
     {
+        // The usual case (the fast entries' sixth argument): one page, checked and read through one lookup.
+        int off = (int)(address & Page.OffsetMask);
+        if (off <= Page.Size - 4 && address + 3 < userLimit() && memory.Find(address >> Page.Shift) is { } page)
+        {
+            bool ok1 = (page.Flags & PageFlags.User) != 0;
+            value = ok1 ? System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(page.Data.AsSpan(off)) : 0;
+            return ok1;
+        }
         Span<byte> b = stackalloc byte[4];
         bool ok = TryRead(address, b);
         value = ok ? BitConverter.ToUInt32(b) : 0;

@@ -26,15 +26,17 @@ public sealed partial class Cpu
         {
             // Long mode (64-bit or compatibility): RCX/R11 hold the return state; CSTAR serves compat callers.
             R[1] = Rip;
-            R[11] = Rflags & ~RFlags.RF;
+            // RFLAGS once: the status flags may be a lazy record, and materialising it is the dearest step here.
+            ulong flags = Rflags;
+            R[11] = flags & ~RFlags.RF;
             ulong target = Mode == CpuMode.Long64 ? MsrValue(Msr.Lstar) : MsrValue(Msr.Cstar);
             Seg[(int)SegReg.CS] = Segment.Flat(kcs, 0, code: true, longCode: true);
             Seg[(int)SegReg.SS] = Segment.Flat((ushort)(kcs + 8), 0, code: false, longCode: false);
             Cpl = 0;
             UpdateMode();
             ulong fmask = MsrValue(Msr.Fmask);
-            SetFlagsRest(Rflags & ~fmask & ~RFlags.RF);
-            SetArith(Rflags & ~fmask);
+            SetFlagsRest(flags & ~fmask & ~RFlags.RF);
+            SetArith(flags & ~fmask);
             Rip = target;
         }
         else

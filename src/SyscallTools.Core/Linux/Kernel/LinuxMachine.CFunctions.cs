@@ -341,7 +341,7 @@ public sealed partial class LinuxMachine
         }
         // TIF_SINGLESTEP from a step into SYSENTER has done its job once the call returns: a later call must not
         // bring TF back (nothing here single-steps on a tracer's behalf through this flag).
-        Task.Flags &= ~ThreadFlags.SingleStep;
+        if ((Task.Flags & ThreadFlags.SingleStep) != 0) Task.Flags &= ~ThreadFlags.SingleStep;
         // PTRACE_SINGLESTEP: the kernel sets TF for the tracer (and takes it away when the tracer stops stepping).
         if (Tracer.SingleStep && Tracer.Attached)
         {
