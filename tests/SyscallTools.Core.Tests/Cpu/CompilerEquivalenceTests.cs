@@ -146,6 +146,14 @@ public class CompilerEquivalenceTests
                         return "movzx r,[m8]";
                     case 2: a.movzx(d32, rng.Next(2) == 0 ? bh : cl); return "movzx r,r8";
                     default:
+                        if (rng.Next(3) == 0)
+                        {
+                            // A stack-relative load (the stack window), at a displacement that may cross the page.
+                            int disp = rng.Next(2) == 0 ? rng.Next(0, 64) : rng.Next(0x100 - 8, 0x100 + 8);
+                            if (bitness == 64) { if (w64) a.mov(d64, __qword_ptr[rsp + disp]); else a.movzx(d32, __word_ptr[rsp + disp]); }
+                            else if (rng.Next(2) == 0) a.mov(d32, __dword_ptr[esp + disp]); else a.movzx(d32, __byte_ptr[esp + disp]);
+                            return "mov r,[sp+d]";
+                        }
                         if (bitness == 64) { if (w64) a.mov(d64, __qword_ptr[(long)Data + rng.Next(8) * 8]); else a.mov(d32, __dword_ptr[(long)Data + rng.Next(16) * 4]); }
                         else a.mov(d32, __dword_ptr[(uint)Data + (uint)rng.Next(16) * 4]);
                         return "mov r,[m]";
@@ -252,6 +260,51 @@ public class CompilerEquivalenceTests
                 compiledBlocks += AssertSame(bitness, code, regs, flags, budget, $"seed {seed} program {program}: {listing}", Fill);
         }
         Assert.True(compiledBlocks > 0, "no program of this seed had a block worth compiling");
+    }
+
+    /// <summary>
+    /// The stack window at the edge of the stack mapping: pushes open it, loads of 1, 2, 4 and 8 bytes at [sp + d] read
+    /// through it, and a load that runs past the last mapped byte must fault as the interpreter's does (the window's
+    /// bounds test is by the access size, not by its first byte).
+    /// </summary>
+    [Theory]
+    [InlineData(32)]
+    [InlineData(64)]
+    public void StackWindowLoadsMatchTheInterpreterAtTheEdgeOfTheStack(int bitness)
+    {
+        for (int edge = 0; edge < 12; edge++)
+        {
+            int d = edge;
+            var code = Asm.Build(bitness, Code, a =>
+            {
+                if (bitness == 64)
+                {
+                    a.lea(rsp, __[rsp + 0xF0]);           // 16 bytes below the top of the mapping
+                    a.push(rax);
+                    a.push(rbx);
+                    a.movzx(ecx, __byte_ptr[rsp + 3]);
+                    a.movzx(edx, __word_ptr[rsp + 5]);
+                    a.mov(esi, __dword_ptr[rsp + 9]);
+                    a.mov(rdi, __qword_ptr[rsp + 0x18 + d]);  // from d = 1 on, past the mapping's end
+                }
+                else
+                {
+                    a.lea(esp, __[esp + 0xF0]);
+                    a.push(eax);
+                    a.push(ebx);
+                    a.movzx(ecx, __byte_ptr[esp + 3]);
+                    a.movzx(edx, __word_ptr[esp + 5]);
+                    a.mov(esi, __dword_ptr[esp + 6]);
+                    a.mov(edi, __dword_ptr[esp + 0x10 + d]);  // from d = 5 on, past the mapping's end
+                }
+                a.hlt();
+            });
+            var regs = new ulong[16];
+            regs[0] = 0x8877_6655_4433_2211;
+            regs[3] = 0xF0E0_D0C0_B0A0_9080;
+            foreach (long budget in new long[] { 3, 5, 100 })
+                AssertSame(bitness, code, regs, 0, budget, $"stack window, {bitness}-bit, last load at +{0x18 + d}");
+        }
     }
 
     [Fact]

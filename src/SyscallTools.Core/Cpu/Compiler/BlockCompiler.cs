@@ -485,6 +485,20 @@ internal sealed class BlockCompiler
                 Label done = il.DefineLabel();
                 PushEffectiveAddress(o);
                 il.Emit(OpCodes.Stloc, ea);
+                if (InStackWindow(o))
+                {
+                    // [RSP + disp] (the exit paths read pt_regs so): through the stack window when it covers the bytes.
+                    Label helper = il.DefineLabel();
+                    EmitWindowAccess(ea, size, helper, () =>
+                    {
+                        il.Emit(OpCodes.Unaligned, (byte)1);
+                        il.Emit(size switch { 1 => OpCodes.Ldind_U1, 2 => OpCodes.Ldind_U2, 4 => OpCodes.Ldind_U4, _ => OpCodes.Ldind_I8 });
+                        if (size != 8) il.Emit(OpCodes.Conv_U8);
+                        il.Emit(OpCodes.Stloc, value);
+                    });
+                    il.Emit(OpCodes.Br, done);
+                    il.MarkLabel(helper);
+                }
                 il.Emit(OpCodes.Ldarg_1);
                 il.Emit(OpCodes.Ldc_I4, (int)o.Seg);
                 il.Emit(OpCodes.Ldloc, ea);
@@ -505,6 +519,15 @@ internal sealed class BlockCompiler
             }
         }
     }
+
+    /// <summary>
+    /// Whether a memory operand is a stack-relative address the stack window can serve: RSP/ESP plus a displacement at
+    /// the code's address size, in a segment with no base (any but FS/GS in 64-bit code; SS, flat by the window's
+    /// test, in 32-bit code).
+    /// </summary>
+    private bool InStackWindow(in Operand o) =>
+        o.Base == 4 && o.Index == Operand.NoReg && o.AddrBytes == _bitness / 8 && o.Size is 1 or 2 or 4 or 8
+        && (_bitness == 64 ? o.Seg < (int)SegReg.FS : o.Seg == (int)SegReg.SS);
 
     private readonly LocalBuilder?[] _temps = new LocalBuilder?[3];
 
