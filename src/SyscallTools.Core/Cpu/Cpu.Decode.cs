@@ -14,7 +14,9 @@ public sealed partial class Cpu
     private readonly Dictionary<ulong, Block> _blocks = new();
     private readonly Dictionary<ulong, List<Block>> _blocksByPage = new();
     private readonly byte[] _fetch = new byte[16];
+    /// <summary>The block the fast path is in, set only when a fault leaves it (see RunFast); <see cref="_runningSerial"/> while it runs.</summary>
     private Block? _running;
+    private long _runningSerial;
 
     /// <summary>Native (C#) functions bound to addresses: reaching one calls it instead of decoding.</summary>
     private readonly Dictionary<ulong, NativeFunction> _natives = new();
@@ -162,7 +164,7 @@ public sealed partial class Cpu
     {
         b.Valid = false;
         _blocks.Remove(b.Start);
-        if (ReferenceEquals(b, _running)) BreakBlock = true;
+        if (b.Serial == _runningSerial) BreakBlock = true;
     }
 
     /// <summary>A page holding decoded code was written or remapped: forget every block decoded from it.</summary>

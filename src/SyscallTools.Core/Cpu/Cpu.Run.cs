@@ -116,6 +116,7 @@ public sealed partial class Cpu
             finally
             {
                 _running = null;
+                _runningSerial = 0;
             }
         }
         return new RunResult(StopReason.BudgetExhausted, executed, null, $"budget of {maxInstructions} instructions spent");
@@ -139,11 +140,15 @@ public sealed partial class Cpu
     {
         ulong end = InstructionsRetired + NativeCalls + (ulong)room;
         var observer = Observer;
+        // The running block is noted by its serial number (a plain store; a reference store per block costs a GC write
+        // barrier), and as the object only when a fault leaves it, by the filter, before anything unwinds.
+        try
+        {
         while (true)
         {
             // A counting observer hears of the previous block's instructions, at the ring they ran in.
             if (observer is not null) ReportRetired();
-            _running = block;
+            _runningSerial = block.Serial;
             BreakBlock = false;
             var ops = block.Ops;
             ulong left = end - InstructionsRetired - NativeCalls;
@@ -184,6 +189,17 @@ public sealed partial class Cpu
             }
             if (block.IsStop || ++_blocksSincePoll >= 4096) { _blocksSincePoll = 0; _pendingBlock = block; return; }
         }
+        }
+        catch (CpuFaultException) when (NoteRunning(block))
+        {
+            throw;   // not reached: the filter only notes the block
+        }
+    }
+
+    private bool NoteRunning(Block block)
+    {
+        _running = block;
+        return false;
     }
 
     /// <summary>The retired count when a counting observer was last told, and the ring the instructions since then ran in.</summary>

@@ -27,6 +27,10 @@ internal sealed class Op
 /// <summary>A run of straight-line instructions decoded together, or a native (C#) function bound to an address.</summary>
 internal sealed class Block
 {
+    private static long s_serials;
+
+    /// <summary>A number no other block has: the run loop notes the running block by it (a store without a GC barrier).</summary>
+    public readonly long Serial = Interlocked.Increment(ref s_serials);
     public ulong Start;
     public CpuMode Mode;
     /// <summary>The CS base the block was decoded under (outside 64-bit mode fetches are CS.base + IP).</summary>
