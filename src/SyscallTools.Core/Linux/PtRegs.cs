@@ -128,10 +128,11 @@ public sealed class PtRegs
     public ulong Flags { get => Read(0x90, 0x38); set => Write(0x90, 0x38, value); }
     public ulong Sp { get => Read(0x98, 0x3C); set => Write(0x98, 0x3C, value); }
     public ulong Ss { get => Read(0xA0, 0x40); set => Write(0xA0, 0x40, value); }
-    public ulong R8 { get => this["r8"]; set => this["r8"] = value; }
-    public ulong R9 { get => this["r9"]; set => this["r9"] = value; }
-    public ulong R10 { get => this["r10"]; set => this["r10"] = value; }
-    public ulong R11 { get => this["r11"]; set => this["r11"] = value; }
+    // r8-r11 exist only in the 64-bit layout; on a 32-bit kernel the by-name path refuses them, as it always has.
+    public ulong R8 { get => KernelBits == 64 ? Read(0x48, 0) : this["r8"]; set { if (KernelBits == 64) Write(0x48, 0, value); else this["r8"] = value; } }
+    public ulong R9 { get => KernelBits == 64 ? Read(0x40, 0) : this["r9"]; set { if (KernelBits == 64) Write(0x40, 0, value); else this["r9"] = value; } }
+    public ulong R10 { get => KernelBits == 64 ? Read(0x38, 0) : this["r10"]; set { if (KernelBits == 64) Write(0x38, 0, value); else this["r10"] = value; } }
+    public ulong R11 { get => KernelBits == 64 ? Read(0x30, 0) : this["r11"]; set { if (KernelBits == 64) Write(0x30, 0, value); else this["r11"] = value; } }
 
     /// <summary>A copy of every field's value, in struct order (the bytes are copied now, decoded when read).</summary>
     public IReadOnlyList<(string Name, ulong Value)> Snapshot() => new PtRegsSnapshot(_memory.ReadBytes(Address, KernelBits == 64 ? Size64 : Size32), KernelBits);
