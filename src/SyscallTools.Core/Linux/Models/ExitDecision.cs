@@ -69,11 +69,13 @@ public sealed class ExitLadder
         public CheckFormat Format;
         public bool Passed;
 
+        // The texts are nearly always the same literals as last time: a reference test first, the ordinal comparison only
+        // when the references differ (string.Equals(string, string) is ordinal).
         public readonly bool Same(in Pending o) =>
             Actual == o.Actual && Expected == o.Expected && Format == o.Format && Passed == o.Passed
-            && string.Equals(Name, o.Name, StringComparison.Ordinal) && string.Equals(Why, o.Why, StringComparison.Ordinal)
-            && string.Equals(ActualText, o.ActualText, StringComparison.Ordinal)
-            && string.Equals(ExpectedText, o.ExpectedText, StringComparison.Ordinal);
+            && SameText(Name, o.Name) && SameText(Why, o.Why) && SameText(ActualText, o.ActualText) && SameText(ExpectedText, o.ExpectedText);
+
+        private static bool SameText(string? a, string? b) => ReferenceEquals(a, b) || string.Equals(a, b);
 
         public readonly ExitCheck ToCheck() => Format == CheckFormat.Text
             ? new ExitCheck(Name, ActualText!, ExpectedText!, Passed, Why)
