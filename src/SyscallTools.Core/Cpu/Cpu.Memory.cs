@@ -306,6 +306,7 @@ public sealed partial class Cpu
     /// only a bounds check, until something that could change the mapping, CPL, SS or the page's code runs — and only a
     /// call into the interpreter's handlers can, which closes the window. False opens nothing and raises nothing.
     /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     internal bool TryStackWindow(ulong linear, int size, out byte[]? data, out ulong pageBase)
     {
         data = null;

@@ -141,6 +141,7 @@ public sealed partial class Cpu
 
     /// <summary>SWAPGS: exchange GS.base with IA32_KERNEL_GS_BASE.</summary>
     /// <summary>SWAPGS where it is allowed (64-bit mode, CPL 0): the compiled blocks' hit path; false changes nothing.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     internal static bool TrySwapgs(Cpu c)
     {
         if (c.Mode != CpuMode.Long64 || c.Cpl != 0) return false;

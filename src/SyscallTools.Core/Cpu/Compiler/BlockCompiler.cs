@@ -982,6 +982,7 @@ internal sealed class BlockCompiler
     }
 
     /// <summary>Whether <see cref="ControlFlow.Branch"/> would take <paramref name="target"/> without a fault, in 32- or 64-bit code.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     internal static bool BranchAllowed(Cpu c, ulong target) =>
         c.Mode == CpuMode.Long64 ? Cpu.IsCanonical(target) : target <= c.Seg[(int)SegReg.CS].Limit;
 
