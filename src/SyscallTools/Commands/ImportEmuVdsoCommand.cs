@@ -44,36 +44,13 @@ public sealed class ImportEmuVdsoCommand : PSCmdlet
                 $"{m.Model.Name} returns SYSENTER and SYSCALL to addresses in its own three images, not to a landing pad, so it cannot run another image. Use -Kernel linux-4.4 or later."));
             return;
         }
-        string full;
-        byte[] bytes;
-        try
-        {
-            full = SessionState.Path.GetUnresolvedProviderPathFromPSPath(Path);
-            var info = new FileInfo(full);
-            if (Directory.Exists(full))
-            {
-                WriteError(Errors.Errors.Record(ErrorIds.InvalidVdsoImage, ErrorCategory.InvalidArgument, Path,
-                    $"'{full}' is a directory. Give the path of a vDSO image file (an ELF32 i386 shared object, e.g. one dumped from [vdso])."));
-                return;
-            }
-            if (!info.Exists)
-            {
-                WriteError(Errors.Errors.Record(ErrorIds.InvalidVdsoImage, ErrorCategory.ObjectNotFound, Path, $"There is no file '{full}'. Check the path (relative paths are from the current location, {SessionState.Path.CurrentFileSystemLocation})."));
-                return;
-            }
-            if (info.Length > 16 * VdsoImport.MaxSize)
-            {
-                WriteError(Errors.Errors.Record(ErrorIds.InvalidVdsoImage, ErrorCategory.InvalidData, Path,
-                    $"'{full}' is {info.Length} bytes; a vDSO is a few pages. Is this the right file?"));
-                return;
-            }
-            bytes = File.ReadAllBytes(full);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException or ArgumentException or ItemNotFoundException or ProviderNotFoundException or System.Management.Automation.DriveNotFoundException or System.IO.DriveNotFoundException)
-        {
-            WriteError(Errors.Errors.Record(ErrorIds.InvalidVdsoImage, ErrorCategory.ReadError, Path, $"'{Path}' cannot be read: {e.Message}", e));
-            return;
-        }
+        if (HostFileReader.TryRead(this, Path, new HostFileRules(
+                ErrorIds.InvalidVdsoImage, ErrorCategory.InvalidArgument,
+                f => $"'{f}' is a directory. Give the path of a vDSO image file (an ELF32 i386 shared object, e.g. one dumped from [vdso]).",
+                ErrorIds.InvalidVdsoImage,
+                16 * VdsoImport.MaxSize, ErrorIds.InvalidVdsoImage,
+                (f, length) => $"'{f}' is {length} bytes; a vDSO is a few pages. Is this the right file?",
+                ErrorIds.InvalidVdsoImage)) is not (string full, byte[] bytes)) return;
         VdsoImage image;
         try { image = VdsoImport.Load(bytes, m.KernelBits, full); }
         catch (InvalidVdsoImageException e)

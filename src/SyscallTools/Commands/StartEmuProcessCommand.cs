@@ -96,35 +96,13 @@ public sealed class StartEmuProcessCommand : PSCmdlet
     }
 
     /// <summary>Reads the program file: the user's file, size-checked before it is parsed.</summary>
-    private (string, byte[])? ReadProgram()
-    {
-        string full;
-        try
-        {
-            full = SessionState.Path.GetUnresolvedProviderPathFromPSPath(Path);
-            var info = new FileInfo(full);
-            if (Directory.Exists(full) || !info.Exists)
-            {
-                WriteError(Errors.Errors.Record(ErrorIds.ProgramNotFound, ErrorCategory.ObjectNotFound, Path,
-                    Directory.Exists(full)
-                        ? $"'{full}' is a directory. Give the path of a static ELF program (built with gcc -static)."
-                        : $"There is no file '{full}'. Check the path (relative paths are from the current location, {SessionState.Path.CurrentFileSystemLocation})."));
-                return null;
-            }
-            if (info.Length > MaxProgramBytes)
-            {
-                WriteError(Errors.Errors.Record(ErrorIds.InvalidProgram, ErrorCategory.InvalidData, Path,
-                    $"'{full}' is {info.Length} bytes; the model runs programs up to {MaxProgramBytes >> 20} MiB."));
-                return null;
-            }
-            return (full, System.IO.File.ReadAllBytes(full));
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException or ArgumentException or ItemNotFoundException or ProviderNotFoundException or System.Management.Automation.DriveNotFoundException or System.IO.DriveNotFoundException)
-        {
-            WriteError(Errors.Errors.Record(ErrorIds.ProgramNotFound, ErrorCategory.ReadError, Path, $"'{Path}' cannot be read: {e.Message}", e));
-            return null;
-        }
-    }
+    private (string, byte[])? ReadProgram() => HostFileReader.TryRead(this, Path, new HostFileRules(
+        ErrorIds.ProgramNotFound, ErrorCategory.ObjectNotFound,
+        full => $"'{full}' is a directory. Give the path of a static ELF program (built with gcc -static).",
+        ErrorIds.ProgramNotFound,
+        MaxProgramBytes, ErrorIds.InvalidProgram,
+        (full, length) => $"'{full}' is {length} bytes; the model runs programs up to {MaxProgramBytes >> 20} MiB.",
+        ErrorIds.ProgramNotFound));
 
     private bool TryVirtualFiles(out List<(string, byte[])> files)
     {

@@ -39,6 +39,29 @@ public class StartupSyscallTests
     }
 
     [Fact]
+    public void RLIMIT_NOFILE_refuses_a_descriptor_at_the_limit_for_open_and_for_either_end_of_a_pipe()
+    {
+        // alloc_fd: "if (fd >= end) goto out" with end = rlimit(RLIMIT_NOFILE) gives -EMFILE, and pipe2 allocates both
+        // of its descriptors that way, so a limit one above the lowest free descriptor refuses a pipe but not an open.
+        var m = M();
+        int free = 0;
+        while (m.Task.Files.ContainsKey(free)) free++;
+        ulong rlim = Buf(m) + 0x80, path = Buf(m) + 0xC0;
+        m.Memory.WriteUInt64(rlim, (ulong)free + 1); m.Memory.WriteUInt64(rlim + 8, 1024);
+        Assert.Equal(0, m.InvokeSyscall(340, [0, 7, rlim, 0]).Return);                 // prlimit64(0, RLIMIT_NOFILE)
+        Assert.Equal(-Errno.EMFILE, m.InvokeSyscall(42, [Buf(m)]).Return);              // pipe: the write end is at the limit
+        Assert.False(m.Task.Files.ContainsKey(free));                                    // and nothing was installed
+        m.Memory.WriteBytes(path, Encoding.ASCII.GetBytes("/f\0"));
+        Assert.Equal(free, m.InvokeSyscall(5, [path, 0x41, 0x1A4]).Return);             // open(O_CREAT|O_WRONLY) takes the last one
+        Assert.Equal(-Errno.EMFILE, m.InvokeSyscall(5, [path, 1, 0]).Return);
+        m.Memory.WriteUInt64(rlim, (ulong)free + 3);
+        Assert.Equal(0, m.InvokeSyscall(340, [0, 7, rlim, 0]).Return);
+        Assert.Equal(0, m.InvokeSyscall(42, [Buf(m)]).Return);                           // room for both ends now
+        Assert.Equal((uint)free + 1, m.Memory.ReadUInt32(Buf(m)));
+        Assert.Equal((uint)free + 2, m.Memory.ReadUInt32(Buf(m) + 4));
+    }
+
+    [Fact]
     public void prlimit64_reads_lowers_and_refuses_to_raise_the_hard_limit()
     {
         var m = M();

@@ -63,9 +63,8 @@ internal static class FilesCalls
             if ((flags & OTrunc) != 0 && write) node.Contents.Clear();
             file = new RegularFile(node, canRead: access != OWronly, canWrite: write, append: (flags & OAppend) != 0);
         }
-        int fd = 0;
-        while (c.Task.Files.ContainsKey(fd)) fd++;
-        if ((ulong)fd >= c.Task.Limits[7].Cur) return -Errno.EMFILE;   // RLIMIT_NOFILE
+        int fd = Limits.UnusedFd(c.Task);
+        if (fd < 0) return fd;
         c.Task.Files[fd] = file;
         return fd;
     }

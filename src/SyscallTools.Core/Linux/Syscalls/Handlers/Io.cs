@@ -35,7 +35,11 @@ internal static class Io
 
     private static long MakePipe(SyscallContext c, ulong fdsAddress)
     {
-        int r = LowestFree(c.Task, 0), w = LowestFree(c.Task, r + 1);
+        // do_pipe2: two descriptors, each from get_unused_fd_flags, so RLIMIT_NOFILE refuses either with -EMFILE.
+        int r = Limits.UnusedFd(c.Task);
+        if (r < 0) return r;
+        int w = Limits.UnusedFd(c.Task, r + 1);
+        if (w < 0) return w;
         Span<byte> fds = stackalloc byte[8];
         BitConverter.TryWriteBytes(fds, r);
         BitConverter.TryWriteBytes(fds[4..], w);
@@ -46,10 +50,4 @@ internal static class Io
         return 0;
     }
 
-    private static int LowestFree(LinuxTask t, int from)
-    {
-        int fd = from;
-        while (t.Files.ContainsKey(fd)) fd++;
-        return fd;
-    }
 }

@@ -5,8 +5,20 @@ internal static class Limits
 {
     public const int RlimNlimits = 16;
     private const ulong RlimInfinity = ulong.MaxValue;
-    private const int RlimitStack = 3, RlimitCore = 4, RlimitNproc = 6, RlimitNofile = 7, RlimitMemlock = 8,
+    public const int RlimitNofile = 7;
+    private const int RlimitStack = 3, RlimitCore = 4, RlimitNproc = 6, RlimitMemlock = 8,
         RlimitSigpending = 11, RlimitMsgqueue = 12, RlimitRtprio = 14;
+
+    /// <summary>
+    /// get_unused_fd_flags → alloc_fd: the lowest free descriptor at or above <paramref name="from"/>, or -EMFILE when
+    /// it would reach RLIMIT_NOFILE (every call that makes a descriptor goes through here).
+    /// </summary>
+    public static int UnusedFd(LinuxTask t, int from = 0)
+    {
+        int fd = from;
+        while (t.Files.ContainsKey(fd)) fd++;
+        return (ulong)fd >= t.Limits[RlimitNofile].Cur ? -Errno.EMFILE : fd;
+    }
 
     /// <summary>INIT_RLIMITS (include/asm-generic/resource.h) with the values a login shell usually sees: an 8 MiB
     /// stack, no core files, 1024 descriptors.</summary>
