@@ -210,7 +210,9 @@ public sealed partial class Cpu
     internal void ProbeWrite(ulong linear, int size, bool user)
     {
         Translate(linear, AccessKind.Write, user);
-        if (((linear & Page.OffsetMask) + (ulong)size) > Page.Size) Translate(linear + (ulong)size - 1, AccessKind.Write, user);
+        // The second page is probed at its first byte, the first byte the access touches there: a fault reports that
+        // address in CR2, as the split path of WriteAs does (not the access's last byte).
+        if (((linear & Page.OffsetMask) + (ulong)size) > Page.Size) Translate(Wrap((linear & ~Page.OffsetMask) + Page.Size), AccessKind.Write, user);
     }
 
     // ---- Stack ----

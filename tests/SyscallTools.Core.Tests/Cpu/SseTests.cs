@@ -91,6 +91,21 @@ public class SseTests
     }
 
     [Fact]
+    public void AStoreWhoseSecondHalfFaultsWritesNeitherHalf()
+    {
+        // MOVUPS has no alignment check, so this store reaches the page walk: its low quadword lies in the last mapped
+        // page, its high one in the unmapped page after it. The #PF must leave the low quadword unwritten (both halves
+        // are checked before either is stored), as the hardware commits nothing of a faulting store.
+        var cpu = Machine();
+        cpu.SetXmm(3, UInt128.MaxValue);
+        ulong edge = Data + 0x10000;                  // the first byte past the data mapping
+        var r = Run(cpu, a => { a.mov(rax, edge - 8); a.movups(__xmmword_ptr[rax], xmm3); });
+        AssertFault(r, Vector.PF);
+        Assert.Equal(edge, r.Fault!.Cr2);
+        Assert.Equal(0UL, cpu.Memory.ReadUInt64(edge - 8));
+    }
+
+    [Fact]
     public void WithoutCr4OsfxsrSseIsUndefined()
     {
         var cpu = TestMachine.Create(CpuProfile.IntelSkylake, TestMode.Long64);
