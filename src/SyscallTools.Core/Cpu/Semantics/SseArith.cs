@@ -3,6 +3,8 @@ using System.Runtime.Intrinsics;
 using Iced.Intel;
 using SyscallTools.Core.Cpu.Decoding;
 
+using static SyscallTools.Core.Cpu.Semantics.SseScalar;
+
 namespace SyscallTools.Core.Cpu.Semantics;
 
 /// <summary>
@@ -21,7 +23,6 @@ internal sealed class SseArith
     private enum K { Add, Sub, Mul, Div, Sqrt }
     private const int Single = 0x100;
     private const double MinNormalDouble = 2.2250738585072014E-308, MinNormalSingle = 1.1754943508222875E-38;
-    private const uint Ie = 1, De = 2, Ze = 4, Oe = 8, Ue = 16, Pe = 32, Daz = 1 << 6, Ftz = 1 << 15;
 
     public Exec? Bind(Op op) => op.I.Code switch
     {
@@ -45,24 +46,9 @@ internal sealed class SseArith
     };
 
 
-    /// <summary>The low element of the source operand (XMM register or m32/m64) as raw bits.</summary>
-    private static ulong Source(Cpu c, Op op, bool single)
-    {
-        ulong v = op.B.Kind == OperandKind.Xmm ? c.Xmm[op.B.Reg].AsUInt64().GetElement(0) : c.ReadOp(op.B);
-        return single ? (uint)v : v;
-    }
-
-    private static double Value(ulong bits, bool single) => single ? BitConverter.UInt32BitsToSingle((uint)bits) : BitConverter.UInt64BitsToDouble(bits);
-
-    private static bool IsSnan(ulong bits, bool single) => single
-        ? float.IsNaN(BitConverter.UInt32BitsToSingle((uint)bits)) && (bits & (1UL << 22)) == 0
-        : double.IsNaN(BitConverter.UInt64BitsToDouble(bits)) && (bits & (1UL << 51)) == 0;
-
     private static ulong Quiet(ulong bits, bool single) => bits | (single ? 1UL << 22 : 1UL << 51);
 
     private static ulong Indefinite(bool single) => single ? 0xFFC0_0000UL : 0xFFF8_0000_0000_0000UL;
-
-    private static bool IsDenormal(ulong bits, bool single) => single ? float.IsSubnormal(BitConverter.UInt32BitsToSingle((uint)bits)) : double.IsSubnormal(BitConverter.UInt64BitsToDouble(bits));
 
     /// <summary>Checks the environment, records the flags (unmasked ones are not modelled) and writes the low element.</summary>
     private static void Commit(Cpu c, Op op, uint flags, ulong bits, bool single)

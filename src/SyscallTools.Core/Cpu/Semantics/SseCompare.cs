@@ -2,6 +2,8 @@ using System.Runtime.Intrinsics;
 using Iced.Intel;
 using SyscallTools.Core.Cpu.Decoding;
 
+using static SyscallTools.Core.Cpu.Semantics.SseScalar;
+
 namespace SyscallTools.Core.Cpu.Semantics;
 
 /// <summary>
@@ -15,7 +17,6 @@ internal sealed class SseCompare
     public static readonly SseCompare Instance = new();
 
     private const int Double = 1, Signalling = 2;
-    private const uint MxcsrIe = 1, MxcsrDe = 2, MxcsrIm = 1 << 7, MxcsrDm = 1 << 8, MxcsrDaz = 1 << 6;
 
     public Exec? Bind(Op op) => op.I.Code switch
     {
@@ -30,15 +31,16 @@ internal sealed class SseCompare
     {
         c.SimdCheck(op);
         bool dbl = (op.Sub & Double) != 0;
+        bool single = !dbl;
         ulong a = c.Xmm[op.A.Reg].AsUInt64().GetElement(0);
-        ulong b = op.B.Kind == OperandKind.Xmm ? c.Xmm[op.B.Reg].AsUInt64().GetElement(0) : c.ReadOp(op.B);
-        var (x, xNan, xSnan, xDen) = Decode(a, dbl);
-        var (y, yNan, ySnan, yDen) = Decode(b, dbl);
+        ulong b = Source(c, op, single);
+        double x = Value(a, single), y = Value(b, single);
+        bool xNan = IsNan(a, single), yNan = IsNan(b, single), xDen = IsDenormal(a, single), yDen = IsDenormal(b, single);
         uint mx = c.Mxcsr;
-        bool daz = (mx & MxcsrDaz) != 0;
+        bool daz = (mx & Daz) != 0;
         uint flags = 0;
-        if (xSnan || ySnan || ((op.Sub & Signalling) != 0 && (xNan || yNan))) flags |= MxcsrIe;
-        else if (!daz && (xDen || yDen) && !xNan && !yNan) flags |= MxcsrDe;
+        if (IsSnan(a, single) || IsSnan(b, single) || ((op.Sub & Signalling) != 0 && (xNan || yNan))) flags |= Ie;
+        else if (!daz && (xDen || yDen) && !xNan && !yNan) flags |= De;
         // An unmasked exception faults before anything is written (SDM Vol. 1 §11.5.1).
         uint unmasked = flags & ~(mx >> 7) & 0x3F;
         if (unmasked != 0)
@@ -50,20 +52,5 @@ internal sealed class SseCompare
         if (daz) { if (xDen) x = double.IsNegative(x) ? -0.0 : 0.0; if (yDen) y = double.IsNegative(y) ? -0.0 : 0.0; }
         ulong f = xNan || yNan ? RFlags.ZF | RFlags.PF | RFlags.CF : x > y ? 0 : x < y ? RFlags.CF : RFlags.ZF;
         c.SetArith(f);
-    }
-
-    /// <summary>The value as a double (exact for singles too), and whether it is a NaN, a signalling NaN, a denormal.</summary>
-    private static (double Value, bool Nan, bool Snan, bool Denormal) Decode(ulong bits, bool dbl)
-    {
-        if (dbl)
-        {
-            double v = BitConverter.UInt64BitsToDouble(bits);
-            bool nan = double.IsNaN(v);
-            return (v, nan, nan && (bits & (1UL << 51)) == 0, double.IsSubnormal(v));
-        }
-        uint s = (uint)bits;
-        float fv = BitConverter.UInt32BitsToSingle(s);
-        bool fnan = float.IsNaN(fv);
-        return (fv, fnan, fnan && (s & (1u << 22)) == 0, float.IsSubnormal(fv));
     }
 }
