@@ -147,8 +147,10 @@ public static class Program
     /// <summary>W2 (int $0x80), W3 (the vDSO, AMD and Intel), W4 (64-bit SYSCALL): ns per modelled getpid round trip.</summary>
     private static void RoundTripWorkloads(long iterations, Dictionary<string, double> ours)
     {
-        Console.WriteLine("| modelled round trip | instructions per call (user + kernel) | ns per call, wall (median of 5) | ns per call, CPU time (median of 5) | calls/s | bytes allocated per call |");
-        Console.WriteLine("|---|---:|---:|---:|---:|---:|");
+        // Best beside median: on a shared machine the neighbours' load only ever adds time, so the best run is the
+        // steadier figure from one run of the harness to the next; the median is the one the ratios use.
+        Console.WriteLine("| modelled round trip | instructions per call (user + kernel) | ns per call, wall (median of 5) | ns per call, wall (best of 5) | ns per call, CPU time (median of 5) | calls/s | bytes allocated per call |");
+        Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|");
         foreach (var (id, name, model, vendor, via) in new (string, string, KernelModel, CpuProfile, string)[]
         {
             ("W3-amd", "W3 getpid via the vDSO, AMD, linux-6.18", new Linux618(), CpuProfile.AmdZen3, "vdso"),
@@ -167,7 +169,8 @@ public static class Program
             var med = runs.OrderBy(r => r.Seconds).ElementAt(2);
             var cpu = runs.OrderBy(r => r.CpuSeconds).ElementAt(2);
             double ns = med.Seconds / calls * 1e9;
-            Console.WriteLine($"| {name} | {med.InstructionsPerCall:F1} | {ns:F0} | {cpu.CpuSeconds / calls * 1e9:F0} | {calls / med.Seconds:N0} | {med.BytesPerCall:F0} |");
+            double best = runs.Min(r => r.Seconds) / calls * 1e9;
+            Console.WriteLine($"| {name} | {med.InstructionsPerCall:F1} | {ns:F0} | {best:F0} | {cpu.CpuSeconds / calls * 1e9:F0} | {calls / med.Seconds:N0} | {med.BytesPerCall:F0} |");
             ours[id] = ns;
             Report.Json(id, "ns_per_call", ns);
         }
