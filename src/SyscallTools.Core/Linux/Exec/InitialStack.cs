@@ -73,8 +73,7 @@ public sealed class InitialStack
         var bytes = new byte[top - sp];
         void Put(ulong at, ulong value)
         {
-            var span = bytes.AsSpan((int)(at - sp));
-            if (word == 4) BitConverter.TryWriteBytes(span, (uint)value); else BitConverter.TryWriteBytes(span, value);
+            UserWords.Put(bytes, (int)(at - sp), value, word);
         }
         ulong q = sp;
         Put(q, (ulong)argv.Count); q += w;

@@ -64,8 +64,8 @@ internal static class Clock
     private static byte[] Pair(long a, long b, int word)
     {
         var buf = new byte[2 * word];
-        if (word == 4) { BitConverter.TryWriteBytes(buf, (int)a); BitConverter.TryWriteBytes(buf.AsSpan(4), (int)b); }
-        else { BitConverter.TryWriteBytes(buf, a); BitConverter.TryWriteBytes(buf.AsSpan(8), b); }
+        UserWords.Put(buf, 0, (ulong)a, word);
+        UserWords.Put(buf, word, (ulong)b, word);
         return buf;
     }
 }

@@ -51,8 +51,8 @@ internal static class Limits
         if ((uint)resource >= RlimNlimits) return -Errno.EINVAL;
         var (cur, max) = c.Task.Limits[resource];
         var b = new byte[2 * word];
-        if (word == 4) { BitConverter.TryWriteBytes(b, (uint)narrow(cur)); BitConverter.TryWriteBytes(b.AsSpan(4), (uint)narrow(max)); }
-        else { BitConverter.TryWriteBytes(b, narrow(cur)); BitConverter.TryWriteBytes(b.AsSpan(8), narrow(max)); }
+        UserWords.Put(b, 0, narrow(cur), word);
+        UserWords.Put(b, word, narrow(max), word);
         return c.WriteUser(to, b) ? 0 : -Errno.EFAULT;
     }
 

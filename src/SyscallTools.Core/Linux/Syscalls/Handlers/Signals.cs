@@ -1,3 +1,5 @@
+using static SyscallTools.Core.Linux.UserWords;
+
 namespace SyscallTools.Core.Linux.Syscalls.Handlers;
 
 /// <summary>rt_sigaction rt_sigprocmask kill tgkill: the bookkeeping; delivery is the kernel model's.</summary>
@@ -109,11 +111,4 @@ internal static class Signals
         if (sig != 0) c.Machine.SendSignal(sig);
         return 0;
     }
-
-    private static void Put(byte[] b, int at, ulong v, int w)
-    {
-        if (w == 4) BitConverter.TryWriteBytes(b.AsSpan(at), (uint)v); else BitConverter.TryWriteBytes(b.AsSpan(at), v);
-    }
-
-    private static ulong Get(byte[] b, int at, int w) => w == 4 ? BitConverter.ToUInt32(b, at) : BitConverter.ToUInt64(b, at);
 }

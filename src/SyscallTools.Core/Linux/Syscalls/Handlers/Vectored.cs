@@ -17,9 +17,7 @@ internal static class Vectored
         ulong total = 0;
         for (int i = 0; i < count; i++)
         {
-            iov[i] = w == 4
-                ? (BitConverter.ToUInt32(raw, 8 * i), BitConverter.ToUInt32(raw, 8 * i + 4))
-                : (BitConverter.ToUInt64(raw, 16 * i), BitConverter.ToUInt64(raw, 16 * i + 8));
+            iov[i] = (UserWords.Get(raw, 2 * w * i, w), UserWords.Get(raw, 2 * w * i + w, w));
             // "if (len < 0) return -EINVAL" after the sum is capped at MAX_RW_COUNT: a length with the sign bit is invalid.
             if ((long)iov[i].Len < 0 || (w == 4 && iov[i].Len > int.MaxValue)) return -Errno.EINVAL;
             total += iov[i].Len;
