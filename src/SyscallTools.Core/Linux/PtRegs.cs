@@ -79,6 +79,7 @@ public sealed class PtRegs
     // The page holding the structure, looked up once per mapping generation: the C entry code reads and writes a dozen
     // fields on every system call, and each lookup through the address space costs more than the access itself.
     private Page? _page;
+    private byte[]? _bytes;
     private long _pageGeneration = -1;
 
     private Page? HomePage()
@@ -86,30 +87,35 @@ public sealed class PtRegs
         if (_pageGeneration == _memory.Generation) return _page;
         int off = (int)(Address & Page.OffsetMask);
         _page = off + (KernelBits == 64 ? Size64 : Size32) <= Page.Size ? _memory.Find(Address >> Page.Shift) : null;
+        _bytes = _page?.Data;
         _pageGeneration = _memory.Generation;
         return _page;
     }
 
+    /// <summary>The structure's first byte in its page's bytes, while the mapping generation is the one looked up; else null.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    private byte[]? Bytes() => _pageGeneration == _memory.Generation ? _bytes : (HomePage() is not null ? _bytes : null);
+
+    private int At => (int)(Address & Page.OffsetMask);
+
     private ulong Read(int off64, int off32)
     {
-        if (HomePage() is { } p)
+        if (Bytes() is { } b)
         {
-            int at = (int)(Address & Page.OffsetMask);
             return KernelBits == 64
-                ? System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(p.Data.AsSpan(at + off64))
-                : System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(p.Data.AsSpan(at + off32));
+                ? System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(b.AsSpan(At + off64))
+                : System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(b.AsSpan(At + off32));
         }
         return KernelBits == 64 ? _memory.ReadUInt64(Address + (ulong)off64) : _memory.ReadUInt32(Address + (ulong)off32);
     }
 
     private void Write(int off64, int off32, ulong v)
     {
-        if (HomePage() is { } p)
+        if (Bytes() is { } b)
         {
-            int at = (int)(Address & Page.OffsetMask);
-            if (KernelBits == 64) System.Buffers.Binary.BinaryPrimitives.WriteUInt64LittleEndian(p.Data.AsSpan(at + off64), v);
-            else System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(p.Data.AsSpan(at + off32), (uint)v);
-            _memory.NoteWrite(p);
+            if (KernelBits == 64) System.Buffers.Binary.BinaryPrimitives.WriteUInt64LittleEndian(b.AsSpan(At + off64), v);
+            else System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(b.AsSpan(At + off32), (uint)v);
+            _memory.NoteWrite(_page!);
             return;
         }
         if (KernelBits == 64) _memory.WriteUInt64(Address + (ulong)off64, v); else _memory.WriteUInt32(Address + (ulong)off32, (uint)v);
