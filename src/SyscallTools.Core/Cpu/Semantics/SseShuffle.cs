@@ -27,20 +27,24 @@ internal sealed class SseShuffle
             case Code.Punpckhdq_xmm_xmmm128 or Code.Unpckhps_xmm_xmmm128: return SimdBind.Mark(op, 0x104, Unpack);
             case Code.Punpckhqdq_xmm_xmmm128 or Code.Unpckhpd_xmm_xmmm128: return SimdBind.Mark(op, 0x108, Unpack);
             case Code.Pshufd_xmm_xmmm128_imm8: return SimdBind.Mark(op, imm, Pshufd);
-            case Code.Pshuflw_xmm_xmmm128_imm8: return SimdBind.Mark(op, imm, Pshuflw);
-            case Code.Pshufhw_xmm_xmmm128_imm8: return SimdBind.Mark(op, imm, Pshufhw);
+            case Code.Pshuflw_xmm_xmmm128_imm8: return SimdBind.Mark(op, imm, PshufHalf);
+            case Code.Pshufhw_xmm_xmmm128_imm8: return SimdBind.Mark(op, High | imm, PshufHalf);
             case Code.Shufps_xmm_xmmm128_imm8: return SimdBind.Mark(op, imm, Shufps);
             case Code.Shufpd_xmm_xmmm128_imm8: return SimdBind.Mark(op, imm, Shufpd);
-            case Code.Packsswb_xmm_xmmm128: return SimdBind.Mark(op, 0, Packsswb);
-            case Code.Packuswb_xmm_xmmm128: return SimdBind.Mark(op, 0, Packuswb);
-            case Code.Packssdw_xmm_xmmm128: return SimdBind.Mark(op, 0, Packssdw);
-            case Code.Pslldq_xmm_imm8: return SimdBind.Mark(op, imm, Pslldq);
-            case Code.Psrldq_xmm_imm8: return SimdBind.Mark(op, imm, Psrldq);
+            case Code.Packsswb_xmm_xmmm128: return SimdBind.Mark(op, PackSswb, Pack);
+            case Code.Packuswb_xmm_xmmm128: return SimdBind.Mark(op, PackUswb, Pack);
+            case Code.Packssdw_xmm_xmmm128: return SimdBind.Mark(op, PackSsdw, Pack);
+            case Code.Pslldq_xmm_imm8: return SimdBind.Mark(op, imm, ByteShift);
+            case Code.Psrldq_xmm_imm8: return SimdBind.Mark(op, High | imm, ByteShift);
             default: return null;
         }
     }
 
     private static int Imm(Op op) => op.Sub & 0xFF;
+
+    /// <summary>In Sub beside the imm8 (below SimdBind's own bits): PSHUFHW (not PSHUFLW), PSRLDQ (not PSLLDQ).</summary>
+    private const int High = 0x100;
+    private const int PackSswb = 0, PackUswb = 1, PackSsdw = 2;
 
     /// <summary>Interleaves the low (or high) halves' elements: dst[0], src[0], dst[1], src[1], ...</summary>
     private void Unpack(Cpu c, Op op)
@@ -67,23 +71,14 @@ internal sealed class SseShuffle
         c.Xmm[op.A.Reg] = Vector128.Create(s.GetElement(m & 3), s.GetElement((m >> 2) & 3), s.GetElement((m >> 4) & 3), s.GetElement((m >> 6) & 3)).AsByte();
     }
 
-    private void Pshuflw(Cpu c, Op op)
+    /// <summary>PSHUFLW / PSHUFHW: the four words of one half picked by two bits of imm8 each; the other half copied.</summary>
+    private void PshufHalf(Cpu c, Op op)
     {
         c.SimdCheck(op);
         var s = c.ReadX(op, op.B).AsUInt16();
-        int m = Imm(op);
+        int m = Imm(op), half = (op.Sub & High) != 0 ? 4 : 0;
         var r = s;
-        for (int i = 0; i < 4; i++) r = r.WithElement(i, s.GetElement((m >> (2 * i)) & 3));
-        c.Xmm[op.A.Reg] = r.AsByte();
-    }
-
-    private void Pshufhw(Cpu c, Op op)
-    {
-        c.SimdCheck(op);
-        var s = c.ReadX(op, op.B).AsUInt16();
-        int m = Imm(op);
-        var r = s;
-        for (int i = 0; i < 4; i++) r = r.WithElement(4 + i, s.GetElement(4 + ((m >> (2 * i)) & 3)));
+        for (int i = 0; i < 4; i++) r = r.WithElement(half + i, s.GetElement(half + ((m >> (2 * i)) & 3)));
         c.Xmm[op.A.Reg] = r.AsByte();
     }
 
@@ -106,69 +101,51 @@ internal sealed class SseShuffle
         c.Xmm[op.A.Reg] = Vector128.Create(d.GetElement(m & 1), s.GetElement((m >> 1) & 1)).AsByte();
     }
 
-    /// <summary>Signed words to signed bytes with saturation: destination's words fill the low half, the source's the high.</summary>
-    private void Packsswb(Cpu c, Op op)
+    /// <summary>
+    /// PACKSSWB / PACKUSWB (signed words to signed or unsigned bytes) and PACKSSDW (signed dwords to signed words), with
+    /// saturation: the destination's elements fill the low half, the source's the high half.
+    /// </summary>
+    private void Pack(Cpu c, Op op)
     {
         c.SimdCheck(op);
-        var s = c.ReadX(op, op.B).AsInt16();
-        var d = c.Xmm[op.A.Reg].AsInt16();
+        var s = c.ReadX(op, op.B);
+        var d = c.Xmm[op.A.Reg];
+        int kind = Imm(op);   // Sub's low byte: SimdBind keeps its feature and alignment bits above it
+        bool dwords = kind == PackSsdw;
+        int n = dwords ? 4 : 8;
+        (int lo, int hi) = kind switch { PackSswb => ((int)sbyte.MinValue, (int)sbyte.MaxValue), PackUswb => (0, (int)byte.MaxValue), _ => ((int)short.MinValue, (int)short.MaxValue) };
+        int In(Vector128<byte> v, int i) => dwords ? v.AsInt32().GetElement(i) : v.AsInt16().GetElement(i);
         Span<byte> r = stackalloc byte[16];
-        for (int i = 0; i < 8; i++)
+        for (int i = 0; i < n; i++)
         {
-            r[i] = (byte)(sbyte)Math.Clamp((int)d.GetElement(i), sbyte.MinValue, sbyte.MaxValue);
-            r[8 + i] = (byte)(sbyte)Math.Clamp((int)s.GetElement(i), sbyte.MinValue, sbyte.MaxValue);
+            int a = Math.Clamp(In(d, i), lo, hi), b = Math.Clamp(In(s, i), lo, hi);
+            if (dwords)
+            {
+                System.Buffers.Binary.BinaryPrimitives.WriteInt16LittleEndian(r[(2 * i)..], (short)a);
+                System.Buffers.Binary.BinaryPrimitives.WriteInt16LittleEndian(r[(8 + 2 * i)..], (short)b);
+            }
+            else
+            {
+                r[i] = (byte)a;
+                r[8 + i] = (byte)b;
+            }
         }
         c.Xmm[op.A.Reg] = Vector128.Create((ReadOnlySpan<byte>)r);
     }
 
-    /// <summary>Signed words to unsigned bytes with saturation.</summary>
-    private void Packuswb(Cpu c, Op op)
-    {
-        c.SimdCheck(op);
-        var s = c.ReadX(op, op.B).AsInt16();
-        var d = c.Xmm[op.A.Reg].AsInt16();
-        Span<byte> r = stackalloc byte[16];
-        for (int i = 0; i < 8; i++)
-        {
-            r[i] = (byte)Math.Clamp((int)d.GetElement(i), 0, 255);
-            r[8 + i] = (byte)Math.Clamp((int)s.GetElement(i), 0, 255);
-        }
-        c.Xmm[op.A.Reg] = Vector128.Create((ReadOnlySpan<byte>)r);
-    }
-
-    /// <summary>Signed dwords to signed words with saturation.</summary>
-    private void Packssdw(Cpu c, Op op)
-    {
-        c.SimdCheck(op);
-        var s = c.ReadX(op, op.B).AsInt32();
-        var d = c.Xmm[op.A.Reg].AsInt32();
-        Span<short> r = stackalloc short[8];
-        for (int i = 0; i < 4; i++)
-        {
-            r[i] = (short)Math.Clamp(d.GetElement(i), short.MinValue, short.MaxValue);
-            r[4 + i] = (short)Math.Clamp(s.GetElement(i), short.MinValue, short.MaxValue);
-        }
-        c.Xmm[op.A.Reg] = Vector128.Create((ReadOnlySpan<short>)r).AsByte();
-    }
-
-    /// <summary>Whole-register byte shifts; a count above 15 clears the register.</summary>
-    private void Pslldq(Cpu c, Op op)
+    /// <summary>PSLLDQ / PSRLDQ: whole-register byte shifts; a count above 15 clears the register.</summary>
+    private void ByteShift(Cpu c, Op op)
     {
         c.SimdCheck(op);
         int n = Imm(op);
+        bool right = (op.Sub & High) != 0;
         var d = c.Xmm[op.A.Reg];
         Span<byte> r = stackalloc byte[16];
-        for (int i = n; i < 16; i++) r[i] = d.GetElement(i - n);
-        c.Xmm[op.A.Reg] = Vector128.Create((ReadOnlySpan<byte>)r);
-    }
-
-    private void Psrldq(Cpu c, Op op)
-    {
-        c.SimdCheck(op);
-        int n = Imm(op);
-        var d = c.Xmm[op.A.Reg];
-        Span<byte> r = stackalloc byte[16];
-        for (int i = 0; i + n < 16; i++) r[i] = d.GetElement(i + n);
+        for (int i = 0; i < 16; i++)
+        {
+            int from = right ? i + n : i - n;
+            if ((uint)from < 16) r[i] = d.GetElement(from);
+        }
         c.Xmm[op.A.Reg] = Vector128.Create((ReadOnlySpan<byte>)r);
     }
 }
