@@ -32,9 +32,16 @@ public sealed partial class LinuxMachine
         Boot();
     }
 
-    /// <summary>TASK_SIZE: the end of the task's user address space (4 GiB for a 32-bit task on a 64-bit kernel,
-    /// TASK_SIZE_MAX for a 64-bit one, PAGE_OFFSET 0xc0000000 on a 32-bit kernel). Nothing a task asks for reaches past it.</summary>
-    public ulong TaskSize => KernelBits == 64 ? (Task.Bitness == 32 ? 0x1_0000_0000UL : KernelModel.TaskSizeMax) : 0xC000_0000UL;
+    /// <summary>
+    /// TASK_SIZE: the end of the task's user address space. For a 32-bit task on a 64-bit kernel it is IA32_PAGE_OFFSET,
+    /// 0xFFFFE000 (page_64_types.h: the last two pages of the 4 GiB stay unmapped; 0xc0000000 only under the
+    /// ADDR_LIMIT_3GB personality, not modelled); TASK_SIZE_MAX for a 64-bit task; PAGE_OFFSET 0xc0000000 on a 32-bit
+    /// kernel. Nothing a task asks for reaches past it.
+    /// </summary>
+    public ulong TaskSize => KernelBits == 64 ? (Task.Bitness == 32 ? Ia32PageOffset : KernelModel.TaskSizeMax) : 0xC000_0000UL;
+
+    /// <summary>IA32_PAGE_OFFSET without ADDR_LIMIT_3GB.</summary>
+    public const ulong Ia32PageOffset = 0xFFFF_E000;
 
     /// <summary>False models booting with vdso32=0: 32-bit tasks get no vDSO (and no AT_SYSINFO).</summary>
     public bool MapVdso { get; }

@@ -120,6 +120,23 @@ public class FuzzRegressionTests
         Assert.Equal(4242, after.Return);
     }
 
+    /// <summary>
+    /// A 32-bit task on a 64-bit kernel ends at IA32_PAGE_OFFSET, 0xFFFFE000 (arch/x86/include/asm/page_64_types.h), not
+    /// at 4 GiB: get_unmapped_area refuses MAP_FIXED past it ("if (addr > TASK_SIZE - len) return -ENOMEM"),
+    /// do_vmi_munmap refuses a start past it (-EINVAL), and copy_from_user of its last pages fails (-EFAULT).
+    /// </summary>
+    [Fact]
+    public void ACompatTaskEndsAtIa32PageOffset()
+    {
+        var m = new LinuxMachine(new Linux618(), CpuProfile.AmdZen3, 64, 32);
+        Assert.Equal(0xFFFF_E000UL, m.TaskSize);
+        ulong fixedAnon = 0x32;   // MAP_FIXED | MAP_ANONYMOUS | MAP_PRIVATE
+        Assert.Equal("ENOMEM", m.InvokeSyscall(192, [0xFFFF_E000, 0x1000, 3, fixedAnon, unchecked((ulong)-1L), 0]).Errno);   // mmap2
+        Assert.Equal(0xFFFF_D000u, (uint)m.InvokeSyscall(192, [0xFFFF_D000, 0x1000, 3, fixedAnon, unchecked((ulong)-1L), 0]).Return);   // EAX, read as a 32-bit address
+        Assert.Equal("EINVAL", m.InvokeSyscall(91, [0xFFFF_F000, 0x1000]).Errno);                                         // munmap
+        Assert.Equal(0, m.InvokeSyscall(91, [0xFFFF_D000, 0x1000]).Return);
+    }
+
     [Fact]
     public void UnmappingAHugeRangeVisitsOnlyMappedPages()
     {
