@@ -139,7 +139,7 @@ public static class HostScenarios
             new() { Name = "exec-32", Description = "registers, flags and selectors at the first instruction of a 32-bit program", Bitness = 32, ShowExec = true, Build = () => new ProbeBuilder("exec-32", 32).Build() },
             new() { Name = "exec-64", Description = "registers, flags and selectors at the first instruction of a 64-bit program", Bitness = 64, ShowExec = true, Build = () => new ProbeBuilder("exec-64", 64).Build() },
         };
-        foreach (var (method, bits) in new[] { ("int80", 32), ("vdso", 32), ("sysenter", 32), ("syscall", 32), ("syscall", 64), ("int80", 64) })
+        foreach (var (method, bits) in ProbeEntries.Methods)
         {
             bool i386 = bits == 32 || method == "int80";
             string n = $"{method}-{bits}";
@@ -303,14 +303,7 @@ public static class HostScenarios
         loadArgs?.Invoke(b, argRegs.Select(r => b.Hw(r)).ToArray());
         b.Asm(bits == 64 && (ulong)nr > uint.MaxValue ? $"mov rax, 0x{(ulong)nr:x}" : $"mov {b.Hw("ax")}, {nr}");
         b.Asm("call_site:");
-        switch (method)
-        {
-            case "int80": b.Asm("int 0x80"); break;
-            case "vdso": b.Asm($"call dword ptr [0x{b.Slot("aux.sysinfo"):x}]"); break;
-            case "sysenter": b.Asm("call raw_sysenter"); break;
-            case "syscall" when bits == 32: b.Asm("call raw_syscall"); break;
-            default: b.Asm("syscall"); break;
-        }
+        ProbeEntries.EmitCall(b, method, bits);
         b.Asm("returned:");
         b.SaveAll("after");
         b.SaveImm("phase", 1);
@@ -319,14 +312,7 @@ public static class HostScenarios
         b.SaveAll("after");
         b.SaveImm("phase", 3);
         b.Asm("jmp finish");
-        if (method == "sysenter")
-        {
-            // The classic sequence; 6.x returns it to the vDSO's landing pad, whose pops and ret come back here.
-            b.Asm("raw_sysenter:").Asm("push ecx").Asm("push edx").Asm("push ebp").Asm("mov ebp, esp").Asm("sysenter_insn:").Asm("sysenter").Asm("ud2");
-        }
-        if (method == "syscall" && bits == 32)
-            b.Asm("raw_syscall:").Asm("push ecx").Asm("push edx").Asm("push ebp").Asm("mov ebp, ecx").Asm("syscall_insn:").Asm("syscall")
-             .Asm("pop ebp").Asm("pop edx").Asm("pop ecx").Asm("ret");
+        ProbeEntries.EmitRawEntries(b, method, bits);
         extra?.Invoke(b);
         b.SignalRecorder();
         return b.Build();

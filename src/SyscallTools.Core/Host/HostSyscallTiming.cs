@@ -22,8 +22,7 @@ public sealed record HostSyscallCost
 public static class HostSyscallTiming
 {
     /// <summary>The methods, as (name, bitness): the same entry sequences the comparison scenarios use.</summary>
-    public static IReadOnlyList<(string Method, int Bitness)> Methods { get; } =
-        [("int80", 32), ("vdso", 32), ("sysenter", 32), ("syscall", 32), ("syscall", 64), ("int80", 64)];
+    public static IReadOnlyList<(string Method, int Bitness)> Methods => ProbeEntries.Methods;
 
     public static string Name(string method, int bits) => $"{method}-{bits}";
 
@@ -64,18 +63,9 @@ public static class HostSyscallTiming
         b.Asm($"mov {counter}, {iterations}");
         b.Asm($"test {counter}, {counter}").Asm("jz finish");
         b.Asm("loop_top:").Asm($"mov eax, {(i386 ? 20 : 39)}");
-        switch (method)
-        {
-            case "int80": b.Asm("int 0x80"); break;
-            case "vdso": b.Asm($"call dword ptr [0x{b.Slot("aux.sysinfo"):x}]"); break;
-            case "sysenter": b.Asm("call raw_sysenter"); break;
-            case "syscall" when bits == 32: b.Asm("call raw_syscall"); break;
-            default: b.Asm("syscall"); break;
-        }
+        ProbeEntries.EmitCall(b, method, bits);
         b.Asm($"dec {counter}").Asm("jnz loop_top").Asm("jmp finish");
-        if (method == "sysenter") b.Asm("raw_sysenter:").Asm("push ecx").Asm("push edx").Asm("push ebp").Asm("mov ebp, esp").Asm("sysenter").Asm("ud2");
-        if (method == "syscall" && bits == 32)
-            b.Asm("raw_syscall:").Asm("push ecx").Asm("push edx").Asm("push ebp").Asm("mov ebp, ecx").Asm("syscall").Asm("pop ebp").Asm("pop edx").Asm("pop ecx").Asm("ret");
+        ProbeEntries.EmitRawEntries(b, method, bits);
         return b.Build();
     }
 }
