@@ -122,15 +122,7 @@ public sealed partial class LinuxMachine
         bool rt = (act.Flags & SignalAction.SaSiginfo) != 0;
         int size = rt ? RtFrame32.Size : Frame32.Size;
         ulong regsSp = (uint)regs.Sp;
-        bool onSigStack = OnSigStack(regsSp);
-        ulong sp = SigFrameStack(act, regsSp, regsSp);
-        // get_sigframe: the FPU state below (fpu__alloc_mathframe), then the frame. The i386 ABI: on function entry
-        // ((sp + 4) & 15) == 0.
-        var (bufFx, fpstate) = AllocMathFrame(sp, ia32: true);
-        ulong frame = (((fpstate - (ulong)size) + 4) & ~15UL) - 4;
-        // "If we are on the alternate signal stack and would overflow it, don't": an always-bogus frame, SIGSEGV.
-        if (onSigStack && !OnSigStack(frame)) return false;
-        if (!SaveFpuFrame(bufFx, fpstate, ia32: true)) return false;
+        if (GetSigframe(act, regsSp, size, ia32: true) is not (ulong frame, ulong fpstate)) return false;
         var f = new byte[size];
         int sc = rt ? RtFrame32.UcMcontext : Frame32.Sc;
         void P32(int at, ulong v) => BitConverter.TryWriteBytes(f.AsSpan(at), (uint)v);
@@ -188,6 +180,25 @@ public sealed partial class LinuxMachine
         return true;
     }
 
+    /// <summary>
+    /// get_sigframe, for both frame kinds: the stack (the alternate one if the action asks and the task is not on it;
+    /// below the 128-byte red zone for a 64-bit frame), the FPU state below it (fpu__alloc_mathframe, saved now), then
+    /// the frame, aligned as each ABI wants a function entry to see its stack — ((sp + 4) &amp; 15) == 0 for i386,
+    /// ((sp + 8) &amp; 15) == 0 for x86-64. Null when the frame would overflow the alternate stack the task is on ("If we
+    /// are on the alternate signal stack and would overflow it, don't": an always-bogus frame, SIGSEGV) or the FPU
+    /// state cannot be written.
+    /// </summary>
+    private (ulong Frame, ulong Fpstate)? GetSigframe(SignalAction act, ulong regsSp, int size, bool ia32)
+    {
+        bool onSigStack = OnSigStack(regsSp);
+        ulong sp = SigFrameStack(act, regsSp, ia32 ? regsSp : regsSp - 128);
+        var (bufFx, fpstate) = AllocMathFrame(sp, ia32);
+        ulong frame = ia32 ? (((fpstate - (ulong)size) + 4) & ~15UL) - 4 : ((fpstate - (ulong)size) & ~15UL) - 8;
+        if (onSigStack && !OnSigStack(frame)) return null;
+        if (!SaveFpuFrame(bufFx, fpstate, ia32)) return null;
+        return (frame, fpstate);
+    }
+
     /// <summary>The user's GS, FS, ES and DS selectors as a signal frame saves them (savesegment / pt_regs).</summary>
     private (ulong Gs, ulong Fs, ulong Es, ulong Ds) UserDataSegments(PtRegs regs) => KernelBits == 32
         ? (regs["gs"] & 0xFFFF, regs["fs"] & 0xFFFF, regs["es"] & 0xFFFF, regs["ds"] & 0xFFFF)
@@ -204,12 +215,7 @@ public sealed partial class LinuxMachine
         // x86-64 has no vDSO restorer: a handler without SA_RESTORER cannot return, and the kernel refuses it.
         if ((act.Flags & SignalAction.SaRestorer) == 0) return false;
         ulong regsSp = regs.Sp;
-        bool onSigStack = OnSigStack(regsSp);
-        ulong sp = SigFrameStack(act, regsSp, regsSp - 128);    // the red zone
-        var (bufFx, fpstate) = AllocMathFrame(sp, ia32: false);  // the fxsave image, then the frame below it
-        ulong frame = ((fpstate - RtFrame64.Size) & ~15UL) - 8;
-        if (onSigStack && !OnSigStack(frame)) return false;
-        if (!SaveFpuFrame(bufFx, fpstate, ia32: false)) return false;
+        if (GetSigframe(act, regsSp, RtFrame64.Size, ia32: false) is not (ulong frame, ulong fpstate)) return false;
         var f = new byte[RtFrame64.Size];
         void P64(int at, ulong v) => BitConverter.TryWriteBytes(f.AsSpan(at), v);
         void P16(int at, ulong v) => BitConverter.TryWriteBytes(f.AsSpan(at), (ushort)v);
