@@ -174,15 +174,44 @@ public class SigAltStackTests
     public void OverflowingTheAlternateStackIsSigsegv()
     {
         // "If we are on the alternate signal stack and would overflow it, don't": the frame would leave the stack.
+        // The memory below the stack is mapped and the handler could return through a real restorer, so only the
+        // refusal can keep the handler from running and kill the task.
         var m = Machine("linux-6.18", 64);
         ulong d = m.UserDataArea, alt = d + 0x1000, handler = m.UserText + 0x100;
-        m.Memory.WriteBytes(handler, [0xC3]);
+        m.Memory.WriteBytes(handler, IntelSyntax.Assemble([$"mov byte ptr [{d + 0x40}], 1", "ret"], 64, handler));
+        m.Memory.WriteBytes(m.UserText + 0xF00, [0xB8, 15, 0, 0, 0, 0x0F, 0x05]);   // mov eax, 15; syscall (rt_sigreturn)
         m.SignalState.AltStack = new AltStack(alt, 0x800 * 4, 0);
         m.SignalState.Actions[Signal.SIGUSR1] = new SignalAction(handler, SignalAction.SaSiginfo | SignalAction.SaOnstack | SignalAction.SaRestorer, m.UserText + 0xF00, 0);
-        // Already on the stack, 64 bytes above its base: no room for a 1 KiB frame.
-        var r = m.RunUserCode(IntelSyntax.Assemble([$"mov rsp, {alt + 64}", "mov edi, 4242", "mov esi, 10", "mov eax, 62", "syscall"], 64, m.UserCodeAddress));
+        // Already on the stack, 256 bytes above its base: the red zone leaves 128, no room for a 1 KiB frame. (64 bytes
+        // above the base would put the red zone below the stack, which sas_ss_flags() reads as "not on it": the frame
+        // would go to the top again.)
+        var r = m.RunUserCode(IntelSyntax.Assemble([$"mov rsp, {alt + 256}", "mov edi, 4242", "mov esi, 10", "mov eax, 62", "syscall"], 64, m.UserCodeAddress));
         Assert.True(m.Task.Exited);
         Assert.Equal(Signal.SIGSEGV, m.Task.KilledBy);
+        Assert.Equal(0, m.Memory.ReadBytes(d + 0x40, 1)[0]);                          // the handler never ran
         Assert.Null(r.Oops);
+    }
+
+    /// <summary>
+    /// Entering an alternate stack too small for the frame: 5.14+ refuses it (entering_altstack, SIGSEGV, the handler
+    /// never runs); before, only a nested frame was checked, so the frame spills below the stack's base and the handler
+    /// runs (here the memory below is mapped and the restorer real, so it returns and the task goes on).
+    /// </summary>
+    [Theory]
+    [InlineData("linux-6.18", true)]
+    [InlineData("linux-4.4", false)]
+    public void EnteringAnAlternateStackTooSmallForTheFrame(string model, bool refused)
+    {
+        var m = Machine(model, 64);
+        ulong d = m.UserDataArea, alt = d + 0x1000, handler = m.UserText + 0x100;
+        m.Memory.WriteBytes(handler, IntelSyntax.Assemble([$"mov byte ptr [{d + 0x40}], 1", "ret"], 64, handler));
+        m.Memory.WriteBytes(m.UserText + 0xF00, [0xB8, 15, 0, 0, 0, 0x0F, 0x05]);   // mov eax, 15; syscall (rt_sigreturn)
+        m.SignalState.AltStack = new AltStack(alt, 0x200, 0);                      // 512 bytes: smaller than any 64-bit frame
+        m.SignalState.Actions[Signal.SIGUSR1] = new SignalAction(handler, SignalAction.SaSiginfo | SignalAction.SaOnstack | SignalAction.SaRestorer, m.UserText + 0xF00, 0);
+        var r = m.InvokeSyscall(62, [4242, Signal.SIGUSR1]);
+        Assert.Null(r.Oops);
+        Assert.Equal(refused, m.Task.Exited);
+        Assert.Equal(refused ? Signal.SIGSEGV : 0, m.Task.KilledBy ?? 0);
+        Assert.Equal(refused ? 0 : 1, m.Memory.ReadBytes(d + 0x40, 1)[0]);
     }
 }

@@ -8,6 +8,13 @@ namespace SyscallTools.Core.Linux;
 public sealed partial class LinuxMachine
 {
     /// <summary>on_sig_stack(sp). From 4.7 a stack armed with SS_AUTODISARM never counts as "on" it.</summary>
+    /// <summary>__on_sig_stack(sp): inside the stack, whatever its flags.</summary>
+    internal bool WithinSigStack(ulong sp)
+    {
+        var a = SignalState.AltStack;
+        return sp > a.Sp && sp - a.Sp <= a.Size;
+    }
+
     internal bool OnSigStack(ulong sp)
     {
         var a = SignalState.AltStack;
@@ -65,11 +72,16 @@ public sealed partial class LinuxMachine
     /// when there is one and the task is not already on it; otherwise <paramref name="sp"/> (already past the
     /// 64-bit red zone). 4.7+ asks sas_ss_flags() of that sp; before, "not on it" was tested on regs->sp.
     /// </summary>
-    private ulong SigFrameStack(SignalAction act, ulong regsSp, ulong sp)
+    private ulong SigFrameStack(SignalAction act, ulong regsSp, ulong sp) => SigFrameStack(act, regsSp, sp, out _);
+
+    /// <summary>As above; <paramref name="entering"/>: the frame goes to the top of the alternate stack (entering_altstack).</summary>
+    private ulong SigFrameStack(SignalAction act, ulong regsSp, ulong sp, out bool entering)
     {
+        entering = false;
         if ((act.Flags & SignalAction.SaOnstack) == 0) return sp;
         var a = SignalState.AltStack;
         bool use = Model.SsAutodisarm ? SasSsFlags(sp) == 0 : !OnSigStack(regsSp) && a.Size != 0;
+        entering = use;
         return use ? a.Sp + a.Size : sp;
     }
 

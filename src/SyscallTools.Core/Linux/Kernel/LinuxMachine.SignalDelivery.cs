@@ -184,17 +184,21 @@ public sealed partial class LinuxMachine
     /// get_sigframe, for both frame kinds: the stack (the alternate one if the action asks and the task is not on it;
     /// below the 128-byte red zone for a 64-bit frame), the FPU state below it (fpu__alloc_mathframe, saved now), then
     /// the frame, aligned as each ABI wants a function entry to see its stack — ((sp + 4) &amp; 15) == 0 for i386,
-    /// ((sp + 8) &amp; 15) == 0 for x86-64. Null when the frame would overflow the alternate stack the task is on ("If we
-    /// are on the alternate signal stack and would overflow it, don't": an always-bogus frame, SIGSEGV) or the FPU
-    /// state cannot be written.
+    /// ((sp + 8) &amp; 15) == 0 for x86-64. Null when the frame would overflow the alternate stack ("If we are on the
+    /// alternate signal stack and would overflow it, don't": an always-bogus frame, SIGSEGV) or the FPU state cannot be
+    /// written. "On" it is on_sig_stack(regs->sp), before the red zone; 5.14+ also refuses a frame that does not fit the
+    /// stack it is entering, and tests the frame with __on_sig_stack.
     /// </summary>
     private (ulong Frame, ulong Fpstate)? GetSigframe(SignalAction act, ulong regsSp, int size, bool ia32)
     {
-        bool onSigStack = OnSigStack(regsSp);
-        ulong sp = SigFrameStack(act, regsSp, ia32 ? regsSp : regsSp - 128);
+        bool nested = OnSigStack(regsSp);
+        ulong sp = SigFrameStack(act, regsSp, ia32 ? regsSp : regsSp - 128, out bool entering);
         var (bufFx, fpstate) = AllocMathFrame(sp, ia32);
         ulong frame = ia32 ? (((fpstate - (ulong)size) + 4) & ~15UL) - 4 : ((fpstate - (ulong)size) & ~15UL) - 8;
-        if (onSigStack && !OnSigStack(frame)) return null;
+        if (Model.AltstackEntryOverflowCheck
+                ? (nested || entering) && !WithinSigStack(frame)
+                : nested && !OnSigStack(frame))
+            return null;
         if (!SaveFpuFrame(bufFx, fpstate, ia32)) return null;
         return (frame, fpstate);
     }

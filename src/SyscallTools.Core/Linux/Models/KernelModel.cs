@@ -61,6 +61,13 @@ public abstract class KernelModel
     /// <summary>v4.7+: sigaltstack() accepts SS_AUTODISARM (the alternate stack is disarmed while a handler runs on it).</summary>
     public virtual bool SsAutodisarm => Generation == EntryGeneration.Modern;
 
+    /// <summary>
+    /// v5.14+ ("x86/signal: Detect and prevent an alternate signal stack overflow"): get_sigframe also refuses a frame
+    /// that does not fit the alternate stack it is *entering* (entering_altstack), and tests the frame with
+    /// __on_sig_stack; before, only a frame nested on the stack was checked.
+    /// </summary>
+    public virtual bool AltstackEntryOverflowCheck => Generation == EntryGeneration.Modern;
+
     /// <summary>Exit policy after a native 64-bit SYSCALL: SYSRETQ or IRET.</summary>
     public abstract ExitDecision Syscall64Exit(ExitInputs x);
 
