@@ -698,15 +698,7 @@ internal sealed class BlockCompiler
         il.Emit(OpCodes.Brtrue, done);
         SyncForSlowPath(k);
         SetRip(op.Next);
-        il.Emit(OpCodes.Ldarg_0);
-        il.Emit(OpCodes.Ldc_I4, k);
-        il.Emit(OpCodes.Ldelem_Ref);
-        il.Emit(OpCodes.Ldfld, FOpRun);
-        il.Emit(OpCodes.Ldarg_1);
-        il.Emit(OpCodes.Ldarg_0);
-        il.Emit(OpCodes.Ldc_I4, k);
-        il.Emit(OpCodes.Ldelem_Ref);
-        il.Emit(OpCodes.Callvirt, MExecInvoke);
+        EmitHandler(k);
         SyncRetired(1);
         il.Emit(OpCodes.Ret);
         il.MarkLabel(done);
@@ -887,16 +879,7 @@ internal sealed class BlockCompiler
         SyncRetired(0);
         SetRip(op.Next);
         SetIndex(k);
-        // ops[k].Run(c, ops[k])
-        il.Emit(OpCodes.Ldarg_0);
-        il.Emit(OpCodes.Ldc_I4, k);
-        il.Emit(OpCodes.Ldelem_Ref);
-        il.Emit(OpCodes.Ldfld, FOpRun);
-        il.Emit(OpCodes.Ldarg_1);
-        il.Emit(OpCodes.Ldarg_0);
-        il.Emit(OpCodes.Ldc_I4, k);
-        il.Emit(OpCodes.Ldelem_Ref);
-        il.Emit(OpCodes.Callvirt, MExecInvoke);
+        EmitHandler(k);
         // if (c.BreakBlock || c.Rip != op.Next) { retired += 1; return; }
         Label go = il.DefineLabel(), leave = il.DefineLabel();
         il.Emit(OpCodes.Ldarg_1);
@@ -915,6 +898,21 @@ internal sealed class BlockCompiler
         CloseStackWindow();
         Array.Clear(_loaded);
         Array.Clear(_dirty);
+    }
+
+    /// <summary>ops[k].Run(c, ops[k]): the interpreter's own handler for instruction <paramref name="k"/>.</summary>
+    private void EmitHandler(int k)
+    {
+        var il = _il;
+        il.Emit(OpCodes.Ldarg_0);
+        il.Emit(OpCodes.Ldc_I4, k);
+        il.Emit(OpCodes.Ldelem_Ref);
+        il.Emit(OpCodes.Ldfld, FOpRun);
+        il.Emit(OpCodes.Ldarg_1);
+        il.Emit(OpCodes.Ldarg_0);
+        il.Emit(OpCodes.Ldc_I4, k);
+        il.Emit(OpCodes.Ldelem_Ref);
+        il.Emit(OpCodes.Callvirt, MExecInvoke);
     }
 
     /// <summary>Leaves the method with the Cpu as the interpreter leaves it: registers and flags written back, RIP, retired count.</summary>
