@@ -1,6 +1,7 @@
 using Iced.Intel;
 using SyscallTools.Core.Cpu;
 using SyscallTools.Core.Host;
+using SyscallTools.Core.Tests.Support;
 using Xunit;
 using static Iced.Intel.AssemblerRegisters;
 
@@ -25,7 +26,6 @@ public class BmiAgreementTests
     {
         if (!HostHasBmi1) return;
         var r = new Random(3064);
-        var vendor = HostCapabilities.Vendor ?? CpuVendor.Intel;
         const ulong Defined = RFlags.CF | RFlags.ZF | RFlags.SF | RFlags.OF;
         for (int i = 0; i < 70; i++)
         {
@@ -63,13 +63,8 @@ public class BmiAgreementTests
             pb.Asm($"push 0x{0x202 | (r.Next() & 0x8D5):x}").Asm("popfq");
             pb.Asm("db " + string.Join(", ", bytes.Select(x => $"0x{x:x2}")));
             pb.SaveAll("out").Asm("jmp finish");
-            var probe = pb.Build();
-            var host = HostProbeRunner.Run(probe, null, TimeSpan.FromSeconds(20));
-            var emu = EmulatedProbeRunner.Run(probe, null, vendor);
             string what = $"#{i} {op} {(wide ? 64 : 32)}-bit, b=0x{b:x} c=0x{c:x}";
-            Assert.True(host.ExitStatus == 0 && emu.ExitStatus == 0, $"{what}: host {host.Ending} {host.Error}, emulated {emu.Ending} {emu.Error}");
-            var h = probe.Parse(host.Stdout);
-            var e = probe.Parse(emu.Stdout);
+            var (h, e) = HostAgreement.Run(pb.Build(), what);
             Assert.True(h["out.ax"] == e["out.ax"], $"{what}: host 0x{h["out.ax"]:x}, emulated 0x{e["out.ax"]:x}");
             Assert.True((h["out.flags"] & defined) == (e["out.flags"] & defined), $"{what}: flags host 0x{h["out.flags"] & defined:x}, emulated 0x{e["out.flags"] & defined:x}");
         }

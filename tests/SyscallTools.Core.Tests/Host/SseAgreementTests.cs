@@ -1,6 +1,7 @@
 using System.Globalization;
 using SyscallTools.Core.Cpu;
 using SyscallTools.Core.Host;
+using SyscallTools.Core.Tests.Support;
 using Xunit;
 
 namespace SyscallTools.Core.Tests.HostTests;
@@ -164,17 +165,11 @@ public class SseAgreementTests
     private static void Agree(int bits, int seed, int count)
     {
         var r = new Random(seed);
-        var vendor = HostCapabilities.Vendor ?? CpuVendor.Intel;
         for (int i = 0; i < count; i++)
         {
             var probe = Probe(bits, i, r, out var lines);
-            var host = HostProbeRunner.Run(probe, null, TimeSpan.FromSeconds(20));
-            var emu = EmulatedProbeRunner.Run(probe, null, vendor);
             string code = string.Join("; ", lines);
-            Assert.True(host.ExitStatus == 0, $"seed {seed} #{i}: the host run ended with {host.Ending} {host.Error} after: {code}");
-            Assert.True(emu.ExitStatus == 0, $"seed {seed} #{i}: the emulated run ended with {emu.Ending} {emu.Error} after: {code}");
-            var h = probe.Parse(host.Stdout);
-            var e = probe.Parse(emu.Stdout);
+            var (h, e) = HostAgreement.Run(probe, $"seed {seed} #{i} after: {code}");
             foreach (var slot in probe.Slots)
             {
                 if (slot is "out.sp" or "out.flags" || slot.StartsWith("exec.", StringComparison.Ordinal) || slot.StartsWith("aux.", StringComparison.Ordinal)) continue;

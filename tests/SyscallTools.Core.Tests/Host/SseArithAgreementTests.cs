@@ -1,5 +1,6 @@
 using SyscallTools.Core.Cpu;
 using SyscallTools.Core.Host;
+using SyscallTools.Core.Tests.Support;
 using Xunit;
 
 namespace SyscallTools.Core.Tests.HostTests;
@@ -46,7 +47,6 @@ public class SseArithAgreementTests
     private static void Agree(int bits, int seed)
     {
         var r = new Random(seed);
-        var vendor = HostCapabilities.Vendor ?? CpuVendor.Intel;
         for (int p = 0; p < 60; p++)
         {
             var b = new ProbeBuilder($"sse-arith-{bits}-{p}", bits);
@@ -58,8 +58,7 @@ public class SseArithAgreementTests
                 bool dstSingle = op.EndsWith("ss", StringComparison.Ordinal) || op is "cvtsd2ss";
                 ulong x = Value(r, dstSingle), y = r.Next(6) == 0 ? x : Value(r, srcSingle);
                 ulong sx = b.Slot($"x{k}"), sy = b.Slot($"y{k}"), sm = b.Slot($"m{k}"), sr = b.Slot($"r{k}");
-                foreach (var (slot, v) in new[] { (sx, x), (sy, y) })
-                    b.Asm($"mov dword ptr [0x{slot:x}], 0x{(uint)v:x}").Asm($"mov dword ptr [0x{slot + 4:x}], 0x{(uint)(v >> 32):x}");
+                b.Store64(sx, x).Store64(sy, y);
                 b.Asm($"mov dword ptr [0x{sm:x}], 0x1f80").Asm($"ldmxcsr dword ptr [0x{sm:x}]");
                 b.Asm($"movq xmm0, qword ptr [0x{sx:x}]").Asm($"movq xmm1, qword ptr [0x{sy:x}]");
                 string mem = $"{(srcSingle ? "dword" : "qword")} ptr [0x{sy:x}]";
@@ -78,12 +77,7 @@ public class SseArithAgreementTests
                 cases.Add($"{line} with xmm0 = 0x{x:x}, source 0x{y:x}");
             }
             b.Asm("jmp finish");
-            var probe = b.Build();
-            var host = HostProbeRunner.Run(probe, null, TimeSpan.FromSeconds(20));
-            var emu = EmulatedProbeRunner.Run(probe, null, vendor);
-            Assert.True(host.ExitStatus == 0 && emu.ExitStatus == 0, $"probe {p}: host {host.Ending} {host.Error}, emulated {emu.Ending} {emu.Error}");
-            var h = probe.Parse(host.Stdout);
-            var e = probe.Parse(emu.Stdout);
+            var (h, e) = HostAgreement.Run(b.Build(), $"probe {p}");
             for (int k = 0; k < cases.Count; k++)
             {
                 Assert.True(h[$"r{k}"] == e[$"r{k}"], $"{cases[k]}: result host 0x{h[$"r{k}"]:x}, emulated 0x{e[$"r{k}"]:x}");

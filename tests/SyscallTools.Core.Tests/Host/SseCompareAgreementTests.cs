@@ -1,5 +1,6 @@
 using SyscallTools.Core.Cpu;
 using SyscallTools.Core.Host;
+using SyscallTools.Core.Tests.Support;
 using Xunit;
 
 namespace SyscallTools.Core.Tests.HostTests;
@@ -50,7 +51,6 @@ public class SseCompareAgreementTests
     private static void Agree(int bits, int seed)
     {
         var r = new Random(seed);
-        var vendor = HostCapabilities.Vendor ?? CpuVendor.Intel;
         for (int p = 0; p < 12; p++)
         {
             var b = new ProbeBuilder($"comi-{bits}-{p}", bits);
@@ -62,11 +62,7 @@ public class SseCompareAgreementTests
                 ulong x = Special(r, dbl), y = r.Next(5) == 0 ? x : Special(r, dbl);
                 uint mxcsr = r.Next(2) == 0 ? 0x1F80u : 0x1FC0u;     // all masked; DAZ or not
                 ulong sx = b.Slot($"x{k}"), sy = b.Slot($"y{k}"), sm = b.Slot($"m{k}");
-                foreach (var (slot, v) in new[] { (sx, x), (sy, y) })
-                {
-                    b.Asm($"mov dword ptr [0x{slot:x}], 0x{(uint)v:x}");
-                    b.Asm($"mov dword ptr [0x{slot + 4:x}], 0x{(uint)(v >> 32):x}");
-                }
+                b.Store64(sx, x).Store64(sy, y);
                 b.Asm($"mov dword ptr [0x{sm:x}], 0x{mxcsr:x}").Asm($"ldmxcsr dword ptr [0x{sm:x}]");
                 b.Asm($"movq xmm0, qword ptr [0x{sx:x}]");
                 string src = r.Next(2) == 0 ? "xmm1" : $"{(dbl ? "qword" : "dword")} ptr [0x{sy:x}]";
@@ -77,12 +73,7 @@ public class SseCompareAgreementTests
                 cases.Add($"{op} 0x{x:x}, 0x{y:x} (MXCSR 0x{mxcsr:x}, {src})");
             }
             b.Asm("jmp finish");
-            var probe = b.Build();
-            var host = HostProbeRunner.Run(probe, null, TimeSpan.FromSeconds(20));
-            var emu = EmulatedProbeRunner.Run(probe, null, vendor);
-            Assert.True(host.ExitStatus == 0 && emu.ExitStatus == 0, $"probe {p}: host {host.Ending} {host.Error}, emulated {emu.Ending} {emu.Error}");
-            var h = probe.Parse(host.Stdout);
-            var e = probe.Parse(emu.Stdout);
+            var (h, e) = HostAgreement.Run(b.Build(), $"probe {p}");
             const ulong Flags = RFlags.CF | RFlags.PF | RFlags.AF | RFlags.ZF | RFlags.SF | RFlags.OF;
             for (int k = 0; k < cases.Count; k++)
             {

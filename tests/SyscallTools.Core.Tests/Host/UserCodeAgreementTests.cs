@@ -1,6 +1,7 @@
 using System.Globalization;
 using SyscallTools.Core.Cpu;
 using SyscallTools.Core.Host;
+using SyscallTools.Core.Tests.Support;
 using Xunit;
 
 namespace SyscallTools.Core.Tests.HostTests;
@@ -111,16 +112,10 @@ public class UserCodeAgreementTests
     private static void Agree(int bits, int seed, int count)
     {
         var r = new Random(seed);
-        var vendor = HostCapabilities.Vendor ?? CpuVendor.Intel;
         for (int i = 0; i < count; i++)
         {
             var probe = Probe(bits, i, r, out ulong mask, out var lines);
-            var host = HostProbeRunner.Run(probe, null, TimeSpan.FromSeconds(20));
-            var emu = EmulatedProbeRunner.Run(probe, null, vendor);
-            Assert.True(host.ExitStatus == 0, $"seed {seed} #{i}: the host run ended with {host.Ending} {host.Error}");
-            Assert.True(emu.ExitStatus == 0, $"seed {seed} #{i}: the emulated run ended with {emu.Ending} {emu.Error}");
-            var h = probe.Parse(host.Stdout);
-            var e = probe.Parse(emu.Stdout);
+            var (h, e) = HostAgreement.Run(probe, $"seed {seed} #{i}");
             string code = string.Join("; ", lines);
             foreach (var reg in new ProbeBuilder("x", bits).Registers)
             {

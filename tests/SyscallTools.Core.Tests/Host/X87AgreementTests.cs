@@ -1,5 +1,6 @@
 using SyscallTools.Core.Cpu;
 using SyscallTools.Core.Host;
+using SyscallTools.Core.Tests.Support;
 using Xunit;
 
 namespace SyscallTools.Core.Tests.HostTests;
@@ -53,7 +54,6 @@ public class X87AgreementTests
     private static void Agree(int bits, int seed)
     {
         var r = new Random(seed);
-        var vendor = HostCapabilities.Vendor ?? CpuVendor.Intel;
         for (int p = 0; p < 150; p++)
         {
             var b = new ProbeBuilder($"x87-{bits}-{p}", bits);
@@ -122,13 +122,9 @@ public class X87AgreementTests
             for (int j = 0; j < 8; j++) { ulong s = b.Slot($"st{j}.lo"); b.Slot($"st{j}.hi"); b.Asm($"fstp tbyte ptr [0x{s:x}]"); }
             b.Asm($"fnstsw word ptr [0x{b.Slot("fsw.after"):x}]");
             b.Asm("jmp finish");
-            var probe = b.Build();
-            var host = HostProbeRunner.Run(probe, null, TimeSpan.FromSeconds(20));
-            var emu = EmulatedProbeRunner.Run(probe, null, vendor);
             string code = string.Join("; ", lines);
-            Assert.True(host.ExitStatus == 0 && emu.ExitStatus == 0, $"probe {p}: host {host.Ending} {host.Error}, emulated {emu.Ending} {emu.Error} after: {code}");
-            var h = probe.Parse(host.Stdout);
-            var e = probe.Parse(emu.Stdout);
+            var probe = b.Build();
+            var (h, e) = HostAgreement.Run(probe, $"probe {p} after: {code}");
             const ulong Flags = RFlags.CF | RFlags.PF | RFlags.AF | RFlags.ZF | RFlags.SF | RFlags.OF;
             foreach (var slot in probe.Slots)
             {

@@ -547,16 +547,16 @@ internal sealed class BlockCompiler
     }
 
     /// <summary>
-    /// PUSH/POP of a register through the Cpu's own Push/Pop (Stack.PushR64/PopR64 and the general forms), which may
-    /// fault: the Cpu is brought up to date first. RSP changes in the Cpu, so its local is re-read when next used. A
-    /// push can land on a page holding code (the interpreter's write check then ends the block): the same test follows.
+    /// PUSH (register or immediate) and POP of a register. The hit path goes through the stack window and moves RSP in
+    /// its local; the slow path is the Cpu's own Push/Pop (which may fault) with the Cpu brought up to date first, RSP's
+    /// local re-read after it, and — a push can land on a page holding code, whose write check ends the block — the same
+    /// test the interpreter makes.
     /// </summary>
     private void EmitStackOp(Op op, int k)
     {
         var il = _il;
         int size = op.Size;
-        if (!_loaded[4]) Load(4);
-        var rsp = _reg[4]!;
+        var rsp = RspLocal();
         var at = Temp(0);
         Label done = il.DefineLabel(), slow = il.DefineLabel();
         if (op.Mnemonic == Mnemonic.Push)
@@ -702,6 +702,13 @@ internal sealed class BlockCompiler
         SyncRetired(1);
         il.Emit(OpCodes.Ret);
         il.MarkLabel(done);
+    }
+
+    /// <summary>RSP's local, loaded from the Cpu if this pass has not loaded it yet.</summary>
+    private LocalBuilder RspLocal()
+    {
+        if (!_loaded[4]) Load(4);
+        return _reg[4]!;
     }
 
     /// <summary>RSP's local re-read from the Cpu after its own Push/Pop moved it.</summary>
@@ -934,8 +941,7 @@ internal sealed class BlockCompiler
     {
         var il = _il;
         int size = op.Size;
-        if (!_loaded[4]) Load(4);
-        var rsp = _reg[4]!;
+        var rsp = RspLocal();
         var newSp = Temp(0);
         var target = Temp(1);
         Label slow = il.DefineLabel();
